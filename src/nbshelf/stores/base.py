@@ -1,0 +1,347 @@
+"""The one small async interface every object store implements.
+
+Public methods (``head``, ``get``, ``put``, ``delete``, ``copy``, ``list``)
+take keys relative to the store's prefix and return :class:`ObjectInfo` with
+relative keys, so nothing above this layer can reach outside the prefix.
+A backend implements the private ``_head``/``_get``/... hooks on *full* keys
+and counts every request it makes in :attr:`ObjectStore.requests`.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import collections
+import hashlib
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import IO, Any, ClassVar, TypeVar, Union
+
+from .errors import InvalidKey, Unsupported
+
+T = TypeVar("T")
+
+#: What ``put`` accepts: bytes, or a readable binary file positioned at its start
+#: (spooled uploads are streamed from disk, never read whole into memory).
+PutBody = Union[bytes, IO[bytes]]
+
+MAX_KEY_BYTES = 1024
+_MD5_RE = re.compile(r"^[0-9a-f]{32}$")
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a store knows of one object, without its body."""
+
+    key: str
+    size: int
+    last_modified: datetime
+    etag: str | None = None
+    content_type: str | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_dir_marker(self) -> bool:
+        return self.key.endswith("/")
+
+    @property
+    def md5(self) -> str | None:
+        """The MD5 of the body when the store knows it (plain etag or kept in metadata)."""
+        if self.etag and _MD5_RE.match(self.etag.strip('"')):
+            return self.etag.strip('"')
+        return self.metadata.get("md5")
+
+
+@dataclass(frozen=True)
+class PrefixInfo:
+    """A common prefix (a "folder") found by a delimited listing."""
+
+    key: str
+    last_modified: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a listing; ``next_token`` is None on the last page."""
+
+    objects: list[ObjectInfo]
+    prefixes: list[PrefixInfo]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class GetResult:
+    info: ObjectInfo
+    data: bytes
+
+
+class RequestCounter:
+    """Counts the requests a store makes, by operation (``GET``, ``PUT``, ``LIST`` ...).
+
+    Tests assert exact counts from it and the benchmarks report them.
+    """
+
+    def __init__(self) -> None:
+        self.counts: collections.Counter[str] = collections.Counter()
+
+    def add(self, op: str, n: int = 1) -> None:
+        self.counts[op] += n
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def snapshot(self) -> dict[str, int]:
+        return {k: v for k, v in self.counts.items() if v}
+
+    def reset(self) -> None:
+        self.counts.clear()
+
+    def __getitem__(self, op: str) -> int:
+        return self.counts[op]
+
+    def __repr__(self) -> str:
+        return f"RequestCounter({self.snapshot()})"
+
+
+def normalize_prefix(prefix: str) -> str:
+    """``"/users/alice"`` -> ``"users/alice/"``; ``""`` stays ``""``."""
+    prefix = prefix.strip("/")
+    if not prefix:
+        return ""
+    for part in prefix.split("/"):
+        if part in ("", ".", ".."):
+            raise InvalidKey(f"invalid store prefix {prefix!r}")
+    return prefix + "/"
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that could escape the prefix or that no store accepts."""
+    if not key or key.startswith("/") or "\\" in key or "\x00" in key:
+        raise InvalidKey(f"invalid key {key!r}")
+    parts = key.rstrip("/").split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise InvalidKey(f"invalid key {key!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+        raise InvalidKey(f"invalid key {key!r}: control characters")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidKey(f"key too long ({len(key.encode('utf-8'))} bytes, max {MAX_KEY_BYTES})")
+    return key
+
+
+def md5_of(body: PutBody, chunk: int = 1 << 20) -> str:
+    """MD5 of a body; for a file, read in chunks and rewound afterwards."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return hashlib.md5(body, usedforsecurity=False).hexdigest()
+    h = hashlib.md5(usedforsecurity=False)
+    start = body.tell()
+    while block := body.read(chunk):
+        h.update(block)
+    body.seek(start)
+    return h.hexdigest()
+
+
+class ObjectStore(abc.ABC):
+    """An object store: a container/bucket (or directory) plus an optional key prefix.
+
+    Subclasses implement the ``_``-prefixed hooks on full keys. Blocking client
+    libraries must run in :meth:`_run` (a bounded thread pool) so that no call
+    blocks the event loop.
+    """
+
+    #: URL scheme(s) this backend answers to (``file``, ``memory``, ``swift`` ...).
+    scheme: ClassVar[str] = ""
+    #: False where the client cannot write a key ending in "/" (obstore strips it).
+    supports_dir_marker_keys: ClassVar[bool] = True
+
+    def __init__(self, *, prefix: str = "", page_size: int = 1000, max_concurrency: int = 16):
+        self.prefix = normalize_prefix(prefix)
+        self.page_size = page_size
+        self.max_concurrency = max_concurrency
+        self.requests = RequestCounter()
+        self._executor: ThreadPoolExecutor | None = None
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    @abc.abstractmethod
+    def from_url(cls, url: str, **options: Any) -> ObjectStore:
+        """Build the store from a URL such as ``swift://container/prefix``."""
+
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where the store is, for messages: never a secret."""
+
+    @property
+    def description(self) -> str:
+        return f"{self.location}/{self.prefix}".rstrip("/")
+
+    def with_prefix(self, prefix: str) -> ObjectStore:
+        """A store on the same backend, rooted at a sub-prefix (shares the counter)."""
+        clone = self._clone()
+        clone.prefix = self.prefix + normalize_prefix(prefix)
+        return clone
+
+    def _clone(self) -> ObjectStore:
+        import copy
+
+        return copy.copy(self)
+
+    # ------------------------------------------------------------ public API
+    async def head(self, key: str) -> ObjectInfo:
+        info = await self._head(self._full(key))
+        return self._rel(info)
+
+    async def get(self, key: str) -> GetResult:
+        result = await self._get(self._full(key))
+        return GetResult(self._rel(result.info), result.data)
+
+    async def put(
+        self,
+        key: str,
+        body: PutBody,
+        *,
+        content_type: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        if_none_match: bool = False,
+    ) -> ObjectInfo:
+        """Write an object whole. ``if_none_match`` fails with Conflict if it exists."""
+        info = await self._put(
+            self._full(key),
+            body,
+            content_type=content_type,
+            metadata=dict(metadata or {}),
+            if_none_match=if_none_match,
+        )
+        return self._rel(info)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        """Delete keys; missing keys are not an error (deletes are idempotent)."""
+        full = [self._full(k) for k in keys]
+        if full:
+            await self._delete(full)
+
+    async def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Server-side copy: the body never passes through this process."""
+        info = await self._copy(self._full(src), self._full(dst))
+        return self._rel(info)
+
+    async def list(
+        self,
+        prefix: str = "",
+        *,
+        delimiter: str | None = "/",
+        token: str | None = None,
+        limit: int | None = None,
+    ) -> ListPage:
+        """One page (at most ``limit`` or ``page_size`` entries) of keys under ``prefix``."""
+        if prefix:
+            check_key(prefix)
+        page = await self._list(
+            self.prefix + prefix, delimiter=delimiter, token=token, limit=limit or self.page_size
+        )
+        return ListPage(
+            [self._rel(o) for o in page.objects],
+            [PrefixInfo(p.key[len(self.prefix) :], p.last_modified) for p in page.prefixes],
+            page.next_token,
+        )
+
+    async def walk(self, prefix: str = "", *, delimiter: str | None = "/") -> AsyncIterator[ListPage]:
+        """Every page of a listing, one request each."""
+        token: str | None = None
+        while True:
+            page = await self.list(prefix, delimiter=delimiter, token=token)
+            yield page
+            if not page.next_token:
+                return
+            token = page.next_token
+
+    async def list_all(self, prefix: str = "", *, delimiter: str | None = "/") -> ListPage:
+        objects: list[ObjectInfo] = []
+        prefixes: list[PrefixInfo] = []
+        async for page in self.walk(prefix, delimiter=delimiter):
+            objects.extend(page.objects)
+            prefixes.extend(page.prefixes)
+        return ListPage(objects, prefixes, None)
+
+    async def check(self) -> None:
+        """Prove the store is reachable and usable (creating its container if needed)."""
+        await self.list("", limit=1)
+
+    def public_url(self, key: str) -> str:
+        raise Unsupported(f"{self.scheme} stores have no public URLs", store=self.description)
+
+    async def signed_url(self, key: str, expires_in: int, method: str = "GET") -> str:
+        raise Unsupported(f"{self.scheme} stores have no signed URLs", store=self.description)
+
+    async def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    # ------------------------------------------------------------ helpers
+    def _full(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def _rel(self, info: ObjectInfo) -> ObjectInfo:
+        if self.prefix and info.key.startswith(self.prefix):
+            return replace(info, key=info.key[len(self.prefix) :])
+        return info
+
+    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking client code in this store's bounded thread pool."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.max_concurrency, thread_name_prefix=f"nbshelf-{self.scheme}"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    # ------------------------------------------------------------ backend hooks
+    @abc.abstractmethod
+    async def _head(self, key: str) -> ObjectInfo: ...
+
+    @abc.abstractmethod
+    async def _get(self, key: str) -> GetResult: ...
+
+    @abc.abstractmethod
+    async def _put(
+        self,
+        key: str,
+        body: PutBody,
+        *,
+        content_type: str | None,
+        metadata: dict[str, str],
+        if_none_match: bool,
+    ) -> ObjectInfo: ...
+
+    @abc.abstractmethod
+    async def _delete(self, keys: Sequence[str]) -> None: ...
+
+    @abc.abstractmethod
+    async def _copy(self, src: str, dst: str) -> ObjectInfo: ...
+
+    @abc.abstractmethod
+    async def _list(
+        self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
+    ) -> ListPage: ...
+
+
+async def gather_bounded(aws: Iterable[Awaitable[T]], limit: int) -> list[T]:
+    """Run awaitables concurrently, at most ``limit`` at once; raise the first error
+    only after every one has finished (so the caller knows nothing is still running)."""
+    sem = asyncio.Semaphore(limit)
+
+    async def one(aw: Awaitable[T]) -> T:
+        async with sem:
+            return await aw
+
+    results = await asyncio.gather(*(one(a) for a in aws), return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return results  # type: ignore[return-value]
