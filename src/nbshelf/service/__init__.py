@@ -1,0 +1,1 @@
+"""Always-on server: platform service definitions for ``nbshelf serve``."""
