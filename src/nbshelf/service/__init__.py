@@ -1,1 +1,8 @@
-"""Always-on server: platform service definitions for ``nbshelf serve``."""
+"""Always-on server: ``nbshelf service`` and the ``nbshelf serve --keep-alive`` watchdog.
+
+One module per job: ``paths`` (where each platform keeps things), ``spec`` (what is
+installed), ``units`` (service definitions as text), ``hosts`` (the hosts-file block),
+``probe`` (is the server answering), ``watchdog`` (restart it when it is not),
+``launch`` (windowless, logging entry point), ``plan`` and ``platforms`` (the steps
+each service manager needs), ``cli`` (argparse wiring).
+"""
