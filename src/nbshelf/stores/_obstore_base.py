@@ -1,0 +1,382 @@
+"""The ObjectStore hooks over any obstore store (S3, GCS, Azure), called async directly.
+
+What obstore cannot do, and how this module works around it:
+
+* A key ending in "/" cannot be written, read or deleted (obstore strips the
+  slash: ``put("a/b/")`` writes ``a/b``). Folder markers ``a/b/`` are written
+  as the hidden object ``a/b/.nbshelf-folder``; markers ``a/b/`` made by other
+  tools (S3 console) are *read*: obstore lists them as ``a/b`` (a path equal to
+  the listed prefix, or in recursive listings a zero-byte ``a/b`` followed by
+  keys under ``a/b/``), and both kinds are shown to callers as ``a/b/``.
+* ``put`` and ``copy`` results carry no Last-Modified: one HEAD follows (counted).
+* ``head`` returns no content type or user metadata (``get`` does).
+* Delimited listings are not pageable (obstore follows S3's continuation tokens
+  itself): a listing fetches the whole folder, one LIST per 1000 entries (the
+  S3 page), and later pages of that result are served from a short-lived cache.
+"""
+
+from __future__ import annotations
+
+import math
+import mimetypes
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from typing import IO, Any, ClassVar, cast
+
+import obstore
+
+from ._obstore_errors import translate
+from .base import (
+    GetResult,
+    ListPage,
+    ObjectInfo,
+    ObjectStore,
+    PrefixInfo,
+    PutBody,
+    gather_bounded,
+)
+from .errors import NotFound, StoreError
+
+#: The hidden object that stands for the folder marker "a/b/" (callers never see it).
+MARKER_NAME = ".nbshelf-folder"
+DIRECTORY_CONTENT_TYPE = "application/x-directory"
+#: Entries per list response of S3 (and of Swift's s3api, Azure's 5000 aside).
+SERVER_PAGE = 1000
+_CACHE_TTL = 60.0
+_CACHE_SIZE = 32
+
+
+def _second(dt: datetime) -> datetime:
+    """Whole seconds: HTTP dates (HEAD) have no fraction, list XML may have ms."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.replace(microsecond=0)
+
+
+def _etag(tag: str | None) -> str | None:
+    return tag.strip('"') if tag else None
+
+
+class ObstoreBackedStore(ObjectStore):
+    """Common hooks; subclasses build ``self._os`` and say what to check in errors."""
+
+    supports_dir_marker_keys: ClassVar[bool] = False
+    #: Entries per LIST request of this service (S3: 1000, Azure: 5000).
+    server_page: ClassVar[int] = SERVER_PAGE
+
+    def __init__(
+        self,
+        os_store: Any,
+        *,
+        chunk_size: int = 8 * 1024 * 1024,
+        upload_concurrency: int = 2,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._os = os_store
+        self.chunk_size = chunk_size
+        self.upload_concurrency = upload_concurrency
+        #: What to check, by kind of failure (subclasses name their settings).
+        self.hints: dict[str, str] = {
+            "auth": "check the credentials",
+            "region": "check the region",
+            "bucket": "check the bucket name",
+            "endpoint": "check the endpoint and that the server is running",
+        }
+        self._pages: OrderedDict[tuple[str, str | None, str], tuple[float, list[Any]]] = (
+            OrderedDict()
+        )
+
+    # ------------------------------------------------------------ errors
+
+    def _error(self, exc: BaseException, key: str | None = None) -> StoreError:
+        return translate(exc, store=self.description, key=key, hints=self.hints)
+
+    async def _call(self, coro: Any, key: str | None = None) -> Any:
+        try:
+            return await coro
+        except (StoreError, StopAsyncIteration):
+            raise
+        except Exception as e:  # obstore raises its own classes and OSError subclasses
+            raise self._error(e, key) from None
+
+    # ------------------------------------------------------------ conversions
+    def _info(self, meta: Any, key: str | None = None, **extra: Any) -> ObjectInfo:
+        key = key or meta["path"]
+        return ObjectInfo(
+            key=key,
+            size=int(meta["size"]),
+            last_modified=_second(meta["last_modified"]),
+            etag=_etag(meta.get("e_tag")),
+            content_type=extra.pop("content_type", None) or self._guess_type(key),
+            **extra,
+        )
+
+    @staticmethod
+    def _guess_type(key: str) -> str:
+        if key.endswith("/"):
+            return DIRECTORY_CONTENT_TYPE
+        return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+    @staticmethod
+    def _marker_key(key: str) -> str:
+        return key + MARKER_NAME
+
+    # ------------------------------------------------------------ hooks
+    async def _head(self, key: str) -> ObjectInfo:
+        if key.endswith("/"):
+            return await self._head_folder(key)
+        self.requests.add("HEAD")
+        meta = await self._call(obstore.head_async(self._os, key), key)
+        return self._info(meta)
+
+    async def _head_folder(self, key: str) -> ObjectInfo:
+        """A folder exists if its marker (ours or a foreign ``a/b/``) or any key under it
+        does: one LIST of at most one server page, whatever the folder holds."""
+        self.requests.add("LIST")
+        stream = obstore.list(self._os, key, chunk_size=1)
+        try:
+            chunk = await self._call(stream.__anext__(), key)
+        except StopAsyncIteration:
+            chunk = []
+        if not chunk:
+            raise NotFound(f"no such folder {key!r}", store=self.description, key=key)
+        return (
+            self._info(chunk[0], key, content_type=DIRECTORY_CONTENT_TYPE)
+            if chunk[0]["path"] in (key.rstrip("/"), self._marker_key(key))
+            else ObjectInfo(
+                key=key,
+                size=0,
+                last_modified=_second(chunk[0]["last_modified"]),
+                content_type=DIRECTORY_CONTENT_TYPE,
+            )
+        )
+
+    async def _get(self, key: str) -> GetResult:
+        if key.endswith("/"):
+            return GetResult(await self._head_folder(key), b"")
+        self.requests.add("GET")
+        result = await self._call(obstore.get_async(self._os, key), key)
+        data = bytes(await self._call(result.bytes_async(), key))
+        attrs = dict(result.attributes)
+        content_type = attrs.pop("Content-Type", None)
+        for std in (
+            "Content-Disposition",
+            "Content-Encoding",
+            "Content-Language",
+            "Cache-Control",
+            "Storage-Class",
+        ):
+            attrs.pop(std, None)
+        return GetResult(
+            self._info(result.meta, key, content_type=content_type, metadata=attrs), data
+        )
+
+    async def _put(
+        self,
+        key: str,
+        body: PutBody,
+        *,
+        content_type: str | None,
+        metadata: dict[str, str],
+        if_none_match: bool,
+    ) -> ObjectInfo:
+        target = self._marker_key(key) if key.endswith("/") else key
+        content_type = content_type or self._guess_type(key)
+        attributes: dict[str, str] = {"Content-Type": content_type, **metadata}
+        size, multipart = self._plan_upload(body, if_none_match)
+        kwargs: dict[str, Any] = {"attributes": attributes, "use_multipart": multipart}
+        if if_none_match:
+            kwargs["mode"] = "create"
+        if multipart:
+            parts = max(1, math.ceil(size / self.chunk_size))
+            self.requests.add("POST", 2)  # create + complete
+            self.requests.add("PUT", parts)
+            kwargs.update(chunk_size=self.chunk_size, max_concurrency=self.upload_concurrency)
+        else:
+            self.requests.add("PUT")
+        data: Any = (
+            body if multipart or isinstance(body, (bytes, bytearray, memoryview)) else (body.read())
+        )
+        result = await self._call(obstore.put_async(self._os, target, data, **kwargs), key)
+        info = await self._head_after_write(target, key)
+        return ObjectInfo(
+            key=key,
+            size=info.size,
+            last_modified=info.last_modified,
+            etag=_etag(result.get("e_tag")) or info.etag,
+            content_type=DIRECTORY_CONTENT_TYPE if key.endswith("/") else content_type,
+            metadata=dict(metadata),
+        )
+
+    def _plan_upload(self, body: PutBody, if_none_match: bool) -> tuple[int, bool]:
+        """(size, multipart?). Files larger than one chunk stream as a multipart upload;
+        a conditional create cannot be multipart in obstore, so it is sent whole."""
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            return len(body), False
+        f = cast(IO[bytes], body)
+        start = f.tell()
+        f.seek(0, 2)
+        size = f.tell() - start
+        f.seek(start)
+        return size, size > self.chunk_size and not if_none_match
+
+    async def _head_after_write(self, target: str, key: str) -> ObjectInfo:
+        self.requests.add("HEAD")
+        meta = await self._call(obstore.head_async(self._os, target), key)
+        return self._info(meta, key)
+
+    async def _delete(self, keys: Sequence[str]) -> None:
+        targets = [self._marker_key(k) if k.endswith("/") else k for k in keys]
+        foreign = [k for k in keys if k.endswith("/")]
+        for i in range(0, len(targets), SERVER_PAGE):
+            batch = targets[i : i + SERVER_PAGE]
+            self.requests.add("DELETE")  # one DeleteObjects (POST ?delete) per 1000 keys
+            await self._call(obstore.delete_async(self._os, batch))
+        if foreign:
+            await self._delete_foreign_markers(foreign)
+
+    async def _delete_foreign_markers(self, keys: Sequence[str]) -> None:
+        """Markers ``a/b/`` written by other tools: obstore cannot name them. Backends
+        that can send a raw request override this; the default leaves them."""
+
+    async def _copy(self, src: str, dst: str) -> ObjectInfo:
+        if src.endswith("/") or dst.endswith("/"):
+            await self._head_folder(src)
+            return await self._put(
+                dst if dst.endswith("/") else dst + "/",
+                b"",
+                content_type=DIRECTORY_CONTENT_TYPE,
+                metadata={},
+                if_none_match=False,
+            )
+        self.requests.add("COPY")
+        await self._call(obstore.copy_async(self._os, src, dst), src)
+        return await self._head_after_write(dst, dst)
+
+    # ------------------------------------------------------------ listing
+    async def _list(
+        self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
+    ) -> ListPage:
+        if delimiter not in (None, "/"):
+            raise StoreError("lists take delimiter '/' or none", store=self.description)
+        entries = self._cached(prefix, delimiter, token) if token else None
+        if entries is None:
+            entries = await self._fetch(prefix, delimiter)
+            if token:
+                entries = [e for e in entries if e[0] > token]
+        page, rest = entries[:limit], entries[limit:]
+        next_token = page[-1][0] if rest and page else None
+        if next_token:
+            self._remember(prefix, delimiter, next_token, rest)
+        objects = [e[1] for e in page if isinstance(e[1], ObjectInfo)]
+        prefixes = [e[1] for e in page if isinstance(e[1], PrefixInfo)]
+        return ListPage(objects, prefixes, next_token)
+
+    async def _fetch(self, prefix: str, delimiter: str | None) -> list[tuple[str, Any]]:
+        """Every entry under ``prefix``, translated and sorted: ``[(key, info), ...]``."""
+        # obstore lists whole path segments: "a/no" would mean "a/no/"; list the parent
+        # folder and filter for a partial last segment.
+        base = prefix if not prefix or prefix.endswith("/") else prefix.rpartition("/")[0]
+        base = base.rstrip("/")
+        if delimiter:
+            result = await self._call(obstore.list_with_delimiter_async(self._os, base or None))
+            metas, common = list(result["objects"]), list(result["common_prefixes"])
+        else:
+            metas = list(await self._call(obstore.list(self._os, base or None).collect_async()))
+            common = []
+        self.requests.add("LIST", max(1, math.ceil((len(metas) + len(common)) / self.server_page)))
+        entries: dict[str, Any] = {}
+        for p in common:
+            key = p.rstrip("/") + "/"
+            entries[key] = PrefixInfo(key)
+        metas.sort(key=lambda m: m["path"])
+        keys = [self._listed_key(m, base) for m in metas]
+        if not delimiter:
+            keys = await self._resolve_empty(metas, keys)
+        for key, meta in zip(keys, metas, strict=True):
+            if key.endswith("/") and isinstance(entries.get(key), ObjectInfo):
+                continue  # our marker and a foreign one: show one
+            entries[key] = self._info(meta, key)
+        out = [(k, v) for k, v in entries.items() if k.startswith(prefix)]
+        out.sort(key=lambda e: e[0])
+        return out
+
+    @staticmethod
+    def _listed_key(meta: Any, base: str) -> str:
+        path: str = meta["path"]
+        if path.endswith("/" + MARKER_NAME) or path == MARKER_NAME:
+            return path[: -len(MARKER_NAME)]
+        if base and path == base:
+            return path + "/"  # the listed folder's own foreign marker "base/"
+        return path
+
+    async def _resolve_empty(self, metas: list[Any], keys: list[str]) -> list[str]:
+        """In a recursive listing obstore shows a foreign marker "a/e/" as "a/e", like an
+        empty file "a/e": one HEAD per zero-byte entry tells them apart (a HEAD of "a/e"
+        finds the file, not the marker). Notebooks are never empty, so this is rare."""
+        todo = [
+            i
+            for i, (m, k) in enumerate(zip(metas, keys, strict=True))
+            if int(m["size"]) == 0 and not k.endswith("/")
+        ]
+
+        async def is_file(path: str) -> bool:
+            self.requests.add("HEAD")
+            try:
+                await self._call(obstore.head_async(self._os, path), path)
+            except NotFound:
+                return False
+            return True
+
+        found = await gather_bounded((is_file(keys[i]) for i in todo), self.max_concurrency)
+        out = list(keys)
+        for i, file in zip(todo, found, strict=True):
+            if not file:
+                out[i] = keys[i] + "/"
+        return out
+
+    def _cached(self, prefix: str, delimiter: str | None, token: str) -> list[Any] | None:
+        hit = self._pages.pop((prefix, delimiter, token), None)
+        if hit is None or time.monotonic() - hit[0] > _CACHE_TTL:
+            return None
+        return hit[1]
+
+    def _remember(self, prefix: str, delimiter: str | None, token: str, rest: list[Any]) -> None:
+        self._pages[(prefix, delimiter, token)] = (time.monotonic(), rest)
+        while len(self._pages) > _CACHE_SIZE:
+            self._pages.popitem(last=False)
+
+    async def check(self) -> None:
+        """One LIST of at most one server page: proves endpoint, credentials, region and
+        bucket, each with its own message. Buckets are not created (that needs rights a
+        notebook user rarely has)."""
+        self.requests.add("LIST")
+        stream = obstore.list(self._os, self.prefix.rstrip("/") or None, chunk_size=1)
+        try:
+            await self._call(stream.__anext__())
+        except StopAsyncIteration:
+            pass
+        except NotFound:
+            raise NotFound(
+                f"the bucket does not exist: {self.hints['bucket']}, or create it",
+                store=self.description,
+            ) from None
+
+    # ------------------------------------------------------------ URLs
+    async def signed_url(self, key: str, expires_in: int, method: str = "GET") -> str:
+        """A presigned URL (SigV4 query string on S3); no request is made."""
+        full = self._full(key)
+        return cast(
+            str,
+            await self._call(
+                obstore.sign_async(self._os, method, full, timedelta(seconds=expires_in)),  # type: ignore[call-overload]
+                full,
+            ),
+        )
+
+    async def close(self) -> None:
+        self._pages.clear()
+        await super().close()
