@@ -1,0 +1,247 @@
+"""Authentication for the Swift store: one token shared by every thread's connection.
+
+swiftclient's ``Connection`` is not thread-safe, so the store keeps one per
+worker thread; they all share one :class:`SharedAuth`, so a token is fetched
+once and renewed once (not once per thread) when Swift answers 401.
+
+Tempauth v1 goes through swiftclient; Keystone v2/v3 and Rackspace through a
+keystoneauth1 session (swiftclient's own Keystone path needs the old
+python-keystoneclient). Rackspace's identity speaks Keystone v2.0 with an
+API-key credential: :class:`RackspaceApiKey` is that one keystoneauth1 plugin.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from swiftclient import client as swift_client
+
+from ._swift_config import SwiftConfig
+from .base import RequestCounter
+from .errors import AuthFailed, StoreError, Unavailable
+
+try:  # keystoneauth1 is a dependency of the swift extra; tempauth works without it
+    from keystoneauth1 import exceptions as ks_exc
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v2 as ks_v2
+    from keystoneauth1.identity import v3 as ks_v3
+except ImportError:  # pragma: no cover - exercised only without keystoneauth1
+    ks_exc = ks_session = ks_v2 = ks_v3 = None  # type: ignore[assignment]
+
+
+def _rackspace_plugin_class() -> Any:
+    class RackspaceApiKey(ks_v2.Auth):
+        """Keystone v2.0 auth with ``RAX-KSKEY:apiKeyCredentials`` (Rackspace identity)."""
+
+        def __init__(self, auth_url: str, username: str, api_key: str, **kwargs: Any) -> None:
+            super().__init__(auth_url, **kwargs)
+            self.username = username
+            self.api_key = api_key
+
+        def get_auth_data(self, headers: Any = None) -> dict[str, Any]:
+            return {
+                "RAX-KSKEY:apiKeyCredentials": {"username": self.username, "apiKey": self.api_key}
+            }
+
+    return RackspaceApiKey
+
+
+class SharedAuth:
+    """The storage URL and token of one store, fetched and renewed under a lock."""
+
+    def __init__(self, cfg: SwiftConfig, counter: RequestCounter, location: str) -> None:
+        self.cfg = cfg
+        self.counter = counter
+        self.location = location
+        self.url: str | None = None
+        self.token: str | None = None
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._plugin: Any = None
+
+    @property
+    def can_renew(self) -> bool:
+        return self.cfg.auth_version != "token"
+
+    def current(self) -> tuple[str, str]:
+        """The shared URL and token, authenticating first if there is none yet."""
+        with self._lock:
+            if self.url is None or self.token is None:
+                self._authenticate()
+            assert self.url is not None and self.token is not None
+            return self.url, self.token
+
+    def renew(self, stale: str | None) -> tuple[str, str]:
+        """A new token, unless another thread already replaced ``stale``."""
+        with self._lock:
+            if self.token is None or (stale is not None and self.token == stale):
+                self._authenticate(force=True)
+            assert self.url is not None and self.token is not None
+            return self.url, self.token
+
+    # ------------------------------------------------------------ the methods
+    def _authenticate(self, force: bool = False) -> None:
+        cfg = self.cfg
+        if cfg.auth_version == "token":
+            if self.token is not None and force:
+                raise AuthFailed(
+                    f"the pre-issued token was refused by {cfg.storage_url} and cannot be "
+                    "renewed without credentials: give an auth URL, user and key instead",
+                    store=self.location,
+                )
+            self.url, self.token = cfg.storage_url, cfg.auth_token
+            return
+        try:
+            if cfg.auth_version == "1":
+                self.counter.add("AUTH")
+                url, token = swift_client.get_auth_1_0(
+                    cfg.auth_url, cfg.account_name, cfg.account_key, timeout=cfg.timeout
+                )
+            else:
+                url, token = self._keystone(force)
+        except swift_client.ClientException as e:
+            raise self._auth_error(e.http_status, e.http_reason) from None
+        except StoreError:
+            raise
+        except Exception as e:
+            raise self._ks_error(e) from None
+        self.url = (cfg.storage_url or url).rstrip("/")
+        self.token = token
+
+    def _keystone(self, force: bool) -> tuple[str, str]:
+        if ks_session is None:
+            raise StoreError(
+                "Keystone and Rackspace auth need keystoneauth1: pip install 'nbshelf[swift]'",
+                store=self.location,
+            )
+        cfg = self.cfg
+        if self._plugin is None:
+            self._plugin = self._make_plugin()
+            counted = self._plugin.get_auth_ref
+
+            def get_auth_ref(session: Any, **kwargs: Any) -> Any:
+                self.counter.add("AUTH")  # one POST to the identity service
+                return counted(session, **kwargs)
+
+            self._plugin.get_auth_ref = get_auth_ref
+            self._session = ks_session.Session(auth=self._plugin, timeout=cfg.timeout)
+        elif force:
+            self._plugin.invalidate()
+        token = self._session.get_token()
+        if cfg.storage_url:
+            return cfg.storage_url, token
+        url = self._session.get_endpoint(
+            service_type=cfg.service_type,
+            service_name=cfg.service_name,
+            interface=cfg.interface,
+            region_name=cfg.region,
+        )
+        if not url:
+            raise StoreError(self._no_endpoint_message(), store=self.location)
+        return str(url), token
+
+    def _make_plugin(self) -> Any:
+        cfg = self.cfg
+        auth_url = cfg.auth_url or ""
+        password = cfg.account_key or ""
+        if cfg.auth_version == "rackspace":
+            return _rackspace_plugin_class()(
+                cfg.auth_url, cfg.account_name, cfg.account_key, tenant_id=cfg.tenant_id,
+                tenant_name=cfg.tenant_name,
+            )
+        if cfg.auth_version == "2":
+            return ks_v2.Password(
+                auth_url, username=cfg.account_name, password=password,
+                tenant_id=cfg.tenant_id, tenant_name=cfg.tenant_name,
+            )
+        if cfg.application_credential_id:
+            return ks_v3.ApplicationCredential(
+                auth_url=auth_url,
+                application_credential_id=cfg.application_credential_id,
+                application_credential_secret=cfg.application_credential_secret or "",
+            )
+        user_domain_id = cfg.user_domain_id
+        if not (cfg.user_domain_id or cfg.user_domain_name):
+            user_domain_id = "default"
+        project_domain_id = cfg.project_domain_id
+        if not (cfg.project_domain_id or cfg.project_domain_name):
+            project_domain_id = "default"
+        return ks_v3.Password(
+            auth_url=auth_url,
+            username=cfg.account_name,
+            password=password,
+            project_name=cfg.project_name or cfg.tenant_name,
+            project_id=cfg.project_id or cfg.tenant_id,
+            user_domain_name=cfg.user_domain_name,
+            user_domain_id=user_domain_id,
+            project_domain_name=cfg.project_domain_name,
+            project_domain_id=project_domain_id,
+        )
+
+    # ------------------------------------------------------------ errors
+    def _auth_error(self, status: int | None, reason: str | None) -> StoreError:
+        cfg = self.cfg
+        if status in (401, 403):
+            return AuthFailed(
+                f"credentials refused by {cfg.auth_url} for {cfg.who} (HTTP {status}): "
+                "check the user name and key",
+                store=self.location,
+            )
+        if status is None or status >= 500:
+            what = f"HTTP {status} {reason or ''}".strip() if status else "no answer"
+            return Unavailable(
+                f"the auth service {cfg.auth_url} failed ({what}): check that it is running "
+                "and reachable",
+                store=self.location,
+            )
+        return StoreError(
+            f"authentication at {cfg.auth_url} for {cfg.who} failed (HTTP {status} {reason})",
+            store=self.location,
+        )
+
+    def _ks_error(self, e: Exception) -> StoreError:
+        cfg = self.cfg
+        if ks_exc is not None:
+            if isinstance(e, ks_exc.Unauthorized | ks_exc.Forbidden):
+                return self._auth_error(getattr(e, "http_status", 401), None)
+            if isinstance(e, ks_exc.EndpointNotFound | ks_exc.EmptyCatalog):
+                return StoreError(self._no_endpoint_message(), store=self.location)
+            if isinstance(e, ks_exc.HttpError):
+                return self._auth_error(e.http_status, None)
+            if isinstance(e, ks_exc.ConnectionError):
+                return Unavailable(
+                    f"cannot reach the auth service {cfg.auth_url} ({type(e).__name__}): "
+                    "check the URL and that it is running",
+                    store=self.location,
+                )
+        if isinstance(e, OSError) or "Connection" in type(e).__name__:
+            return Unavailable(
+                f"cannot reach the auth service {cfg.auth_url} ({type(e).__name__}): "
+                "check the URL and that it is running",
+                store=self.location,
+            )
+        return StoreError(
+            f"authentication at {cfg.auth_url} for {cfg.who} failed ({type(e).__name__})",
+            store=self.location,
+        )
+
+    def _no_endpoint_message(self) -> str:
+        cfg = self.cfg
+        where = f" in region {cfg.region}" if cfg.region else ""
+        name = f" named {cfg.service_name}" if cfg.service_name else ""
+        regions = ""
+        try:
+            access = self._plugin.get_access(self._session) if self._plugin else None
+            if access is not None:
+                eps = access.service_catalog.get_endpoints(service_type=cfg.service_type)
+                found = sorted({e.get("region") or e.get("region_id") or "?" for lst in
+                                eps.values() for e in lst})
+                if found:
+                    regions = f" (the catalog has regions {', '.join(found)})"
+        except Exception:
+            pass
+        return (
+            f"the service catalog of {cfg.auth_url} has no {cfg.interface} {cfg.service_type} "
+            f"endpoint{name}{where}{regions}: check the region"
+        )
