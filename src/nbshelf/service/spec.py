@@ -109,8 +109,12 @@ class ServiceSpec:
 
     # -- what runs --------------------------------------------------------------------------
 
-    def serve_args(self) -> list[str]:
-        """``nbshelf serve`` arguments: watchdog on, fixed port (a bookmark must not move)."""
+    def serve_args(self, inline_config: bool = False) -> list[str]:
+        """``nbshelf serve`` arguments: watchdog on, fixed port (a bookmark must not move).
+
+        ``inline_config``: the allowed hostnames as options instead of the config file, for a
+        command people run by hand where no config file was written.
+        """
         args = [
             "serve",
             "--keep-alive",
@@ -122,7 +126,12 @@ class ServiceSpec:
         ]
         if self.store:
             args.append(f"--store={self.store}")
-        args += [f"--config={self.server_config}", "--ServerApp.port_retries=0"]
+        if inline_config:
+            names = self.server_config_data()["ServerApp"]["local_hostnames"]
+            args += [f"--ServerApp.local_hostnames={name}" for name in names]
+        else:
+            args.append(f"--config={self.server_config}")
+        args.append("--ServerApp.port_retries=0")
         return args + list(self.extra)
 
     def command(self) -> list[str]:
