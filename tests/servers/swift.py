@@ -490,7 +490,8 @@ class SwiftServer:
 
     # ------------------------------------------------------------------ the proxy's log
     def access_log(self) -> list[AccessEntry]:
-        """Client requests logged since the last :meth:`mark` (internal subrequests left out).
+        """Client requests logged since the last call (or :meth:`mark`), internal
+        subrequests left out.
 
         Sends a marker request first and reads until it shows, so that every
         request answered before this call is in the result.
@@ -503,15 +504,19 @@ class SwiftServer:
         while True:
             with open(path, "rb") as f:
                 f.seek(self._log_offset)
-                text = f.read().decode("utf-8", "replace")
+                raw = f.read()
+            text = raw.decode("utf-8", "replace")
             if marker in text:
                 break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"marker request not logged in {path}")
             time.sleep(0.02)
+        end = raw.index(marker.encode())
+        end = raw.index(b"\n", end) + 1 if b"\n" in raw[end:] else len(raw)
+        self._log_offset += end
         entries = []
-        for line in text.splitlines():
-            if ACCESS_TAG not in line or marker in line:
+        for line in raw[:end].decode("utf-8", "replace").splitlines():
+            if ACCESS_TAG not in line or "nbshelf-mark" in line:
                 continue
             parts = line.split(ACCESS_TAG, 1)[1].split()
             method, qpath, status, source = parts[0], parts[1], int(parts[2]), parts[3]
@@ -520,18 +525,8 @@ class SwiftServer:
         return entries
 
     def mark(self) -> None:
-        """Start counting from now: :meth:`access_log` returns requests after this."""
+        """Start counting from now: the next :meth:`access_log` returns later requests."""
         self.access_log()
-        self._log_offset = (self.data / "log" / "proxy.log").stat().st_size
-
-    def requests_for(self, container: str) -> list[AccessEntry]:
-        """Requests since the last mark that touched ``container`` (or authenticated)."""
-        return [
-            e
-            for e in self.access_log()
-            if f"/{container}" in e.path.split("?")[0] or e.path.startswith("/auth/")
-            or "bulk-delete" in e.path
-        ]
 
     def revoke_tempauth_token(self, token: str) -> None:
         """Forget a tempauth token (test hook in the cache middleware)."""
