@@ -155,8 +155,9 @@ class ObjectStore(abc.ABC):
 
     #: URL scheme(s) this backend answers to (``file``, ``memory``, ``swift`` ...).
     scheme: ClassVar[str] = ""
-    #: False where the client cannot write a key ending in "/" (obstore strips it).
-    supports_dir_marker_keys: ClassVar[bool] = True
+    #: True where folders have their own modification time (a directory on disk);
+    #: in object stores a folder's listing entry carries no time.
+    folders_have_times: ClassVar[bool] = False
 
     def __init__(self, *, prefix: str = "", page_size: int = 1000, max_concurrency: int = 16):
         self.prefix = normalize_prefix(prefix)
@@ -331,9 +332,14 @@ class ObjectStore(abc.ABC):
     ) -> ListPage: ...
 
 
-async def gather_bounded(aws: Iterable[Awaitable[T]], limit: int) -> list[T]:
-    """Run awaitables concurrently, at most ``limit`` at once; raise the first error
-    only after every one has finished (so the caller knows nothing is still running)."""
+async def gather_bounded(
+    aws: Iterable[Awaitable[T]], limit: int, *, return_exceptions: bool = False
+) -> list[Any]:
+    """Run awaitables concurrently, at most ``limit`` at once.
+
+    Every one finishes before this returns (so nothing is left running); then the
+    first error is raised, or, with ``return_exceptions``, errors are returned in place.
+    """
     sem = asyncio.Semaphore(limit)
 
     async def one(aw: Awaitable[T]) -> T:
@@ -341,7 +347,8 @@ async def gather_bounded(aws: Iterable[Awaitable[T]], limit: int) -> list[T]:
             return await aw
 
     results = await asyncio.gather(*(one(a) for a in aws), return_exceptions=True)
-    for r in results:
-        if isinstance(r, BaseException):
-            raise r
-    return results  # type: ignore[return-value]
+    if not return_exceptions:
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+    return list(results)

@@ -40,6 +40,7 @@ class LocalStore(ObjectStore):
     """Objects as files under ``root`` (``file:///path`` or a plain path)."""
 
     scheme = "file"
+    folders_have_times = True
 
     def __init__(self, root: str | os.PathLike[str], **kwargs: Any) -> None:
         kwargs.setdefault("max_concurrency", 8)

@@ -1,0 +1,130 @@
+"""ShelfCheckpoints: several checkpoints per file, kept in the same store.
+
+A checkpoint of ``a/b.ipynb`` is the object ``.nbshelf/checkpoints/a/b.ipynb/<id>``
+made by a server-side copy, so creating one costs one COPY (plus one LIST, and a
+DELETE when the oldest are pruned). Its id is its UTC creation time, so ids sort
+by age. They live under the store's prefix: two prefixes never share them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
+from tornado.web import HTTPError
+from traitlets import Integer
+
+from ..stores import NotFound, ObjectStore, gather_bounded
+from . import paths
+from .errors import store_errors
+
+if TYPE_CHECKING:
+    from .manager import ShelfContentsManager
+
+
+def new_checkpoint_id() -> str:
+    """``20261122T162530123456Z-3fa9``: sortable by time, unique across servers, and
+    made of the characters jupyter_server's checkpoint URLs accept (``[\\w-]+``)."""
+    now = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{now}-{secrets.token_hex(2)}"
+
+
+def checkpoint_folder(path: str) -> str:
+    return f"{paths.CHECKPOINTS}{path}/"
+
+
+class ShelfCheckpoints(AsyncCheckpoints):
+    """Checkpoints as objects under ``.nbshelf/checkpoints/`` in the notebooks' store."""
+
+    keep = Integer(
+        5, config=True, help="Checkpoints kept per file; the oldest beyond this are deleted."
+    ).tag(min=1)
+
+    @property
+    def store(self) -> ObjectStore:
+        manager: ShelfContentsManager = self.parent  # type: ignore[assignment]
+        return manager.store
+
+    def _key(self, path: str, checkpoint_id: str) -> str:
+        if not checkpoint_id or "/" in checkpoint_id or checkpoint_id.startswith("."):
+            raise HTTPError(400, f"Invalid checkpoint id {checkpoint_id!r}")
+        return checkpoint_folder(paths.normalize(path)) + checkpoint_id
+
+    async def create_checkpoint(self, contents_mgr: Any, path: str) -> dict[str, Any]:
+        path = paths.normalize(path)
+        checkpoint_id = new_checkpoint_id()
+        with store_errors(path):
+            try:
+                info = await self.store.copy(path, self._key(path, checkpoint_id))
+            except NotFound:
+                raise HTTPError(404, f"No such file: {path}") from None
+            await self._prune(path)
+        return {"id": checkpoint_id, "last_modified": info.last_modified}
+
+    async def _prune(self, path: str) -> None:
+        """Keep the newest ``keep`` checkpoints (the new one is already among them)."""
+        listing = await self.store.list_all(checkpoint_folder(path), delimiter="/")
+        ids = sorted((o.key for o in listing.objects if not o.is_dir_marker), reverse=True)
+        if len(ids) > self.keep:
+            await self.store.delete(ids[self.keep :])
+
+    async def restore_checkpoint(self, contents_mgr: Any, checkpoint_id: str, path: str) -> None:
+        path = paths.normalize(path)
+        with store_errors(path):
+            try:
+                await self.store.copy(self._key(path, checkpoint_id), path)
+            except NotFound:
+                self.no_such_checkpoint(path, checkpoint_id)
+
+    async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
+        """Oldest first, as jupyter_server lists them: JupyterLab reverses the list to offer
+        the newest first in its "Revert to checkpoint" dialog."""
+        path = paths.normalize(path)
+        with store_errors(path):
+            listing = await self.store.list_all(checkpoint_folder(path), delimiter="/")
+        found = sorted((o for o in listing.objects if not o.is_dir_marker), key=lambda o: o.key)
+        return [{"id": paths.name(o.key), "last_modified": o.last_modified} for o in found]
+
+    async def delete_checkpoint(self, checkpoint_id: str, path: str) -> None:
+        path = paths.normalize(path)
+        key = self._key(path, checkpoint_id)
+        with store_errors(path):
+            try:
+                await self.store.head(key)
+            except NotFound:
+                self.no_such_checkpoint(path, checkpoint_id)
+            await self.store.delete([key])
+
+    async def rename_checkpoint(self, checkpoint_id: str, old_path: str, new_path: str) -> None:
+        old_key, new_key = self._key(old_path, checkpoint_id), self._key(new_path, checkpoint_id)
+        with store_errors(old_path):
+            await self.store.copy(old_key, new_key)
+            await self.store.delete([old_key])
+
+    async def rename_all_checkpoints(self, old_path: str, new_path: str) -> None:
+        """Move the checkpoints of a file, or of every file in a folder, with it."""
+        old, new = checkpoint_folder(paths.normalize(old_path)), checkpoint_folder(
+            paths.normalize(new_path)
+        )
+        with store_errors(old_path):
+            listing = await self.store.list_all(old, delimiter=None)
+            keys = [o.key for o in listing.objects]
+            if not keys:
+                return
+            await gather_bounded(
+                (self.store.copy(k, new + k[len(old) :]) for k in keys), 16
+            )
+            await self.store.delete(keys)
+
+    async def delete_all_checkpoints(self, path: str) -> None:
+        """Delete the checkpoints of a file, or of every file in a deleted folder."""
+        folder = checkpoint_folder(paths.normalize(path))
+        with store_errors(path):
+            listing = await self.store.list_all(folder, delimiter=None)
+            if listing.objects:
+                await self.store.delete([o.key for o in listing.objects])
+
+    def no_such_checkpoint(self, path: str, checkpoint_id: str) -> None:
+        raise HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}")

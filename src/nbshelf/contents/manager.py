@@ -1,0 +1,605 @@
+"""ShelfContentsManager: the Jupyter contents API over any object store.
+
+Each API call costs as few store requests as the operation allows (see the
+request budget in docs/design.md): opening a notebook is one GET, a poll with a
+hash one HEAD, a save one PUT, a folder listing one LIST per page. Paths are
+checked here once; the store never sees a path it should not.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+from collections import OrderedDict
+from datetime import datetime, timezone
+from typing import Any
+
+import nbformat
+from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
+from tornado.web import HTTPError
+from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
+
+from ..stores import NotFound, ObjectStore, StoreError, gather_bounded, open_store
+from ..stores.local import TEMP_PREFIX, LocalStore
+from . import models, paths
+from .checkpoints import ShelfCheckpoints
+from .errors import http_error, store_errors
+from .uploads import ChunkSpool, spool_dir_default
+
+ENV_STORE = "NBSHELF_STORE"
+_SEEN_TTL = 5.0  # seconds an object this server just read or wrote is known to exist
+
+
+class ShelfContentsManager(AsyncContentsManager):
+    """Notebooks and files in an object store (local directory by default)."""
+
+    store_url = Unicode(
+        config=True,
+        help="Where notebooks live: file:///path, memory://name, swift://container/prefix, "
+        "s3://bucket/prefix ... Empty: a local store at root_dir. Default: $NBSHELF_STORE.",
+    )
+    store_options = Dict(
+        config=True, help="Keyword options for the store backend (credentials, endpoint ...)."
+    )
+    prefix = Unicode(
+        "",
+        config=True,
+        help="A key prefix inside the store; '{username}' is replaced by the user's name "
+        "(JupyterHub's $JUPYTERHUB_USER, else the login name), giving each user their own.",
+    )
+    root_dir = Unicode(config=True, help="The local store's root when no store_url is given.")
+    page_size = Integer(1000, config=True, help="Keys per listing request.")
+    max_concurrency = Integer(
+        16, config=True, help="Store requests run at once by a folder rename, copy or delete."
+    )
+    delete_to_trash = Bool(
+        True,
+        config=True,
+        help="Move deleted files and folders to .nbshelf/trash/ in the store instead of "
+        "deleting them for good.",
+    )
+    always_delete_dir = Bool(
+        False,
+        config=True,
+        help="Delete non-empty folders even when delete_to_trash is False.",
+    )
+    max_copy_folder_size_mb = Integer(
+        500, config=True, help="The largest folder (MB) that may be copied."
+    )
+    spool_dir = Unicode(
+        config=True, help="Where chunked uploads are spooled until complete (default: $TMPDIR)."
+    )
+
+    #: Hashes are the store's own MD5 of each object (its etag), so a poll downloads nothing.
+    hash_algorithm = "md5"
+
+    store_instance = Instance(ObjectStore, allow_none=True, help="A store object (for embedding).")
+
+    @default("store_url")
+    def _store_url_default(self) -> str:
+        return os.environ.get(ENV_STORE, "")
+
+    @default("root_dir")
+    def _root_dir_default(self) -> str:
+        parent_root = getattr(self.parent, "root_dir", None)
+        return str(parent_root) if parent_root else os.getcwd()
+
+    @default("spool_dir")
+    def _spool_dir_default(self) -> str:
+        return spool_dir_default() or ""
+
+    @default("checkpoints_class")
+    def _checkpoints_class_default(self) -> type:
+        return ShelfCheckpoints
+
+    @observe("store_url", "store_options", "prefix", "root_dir")
+    def _reset_store(self, change: Any) -> None:
+        self._store = None
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._store: ObjectStore | None = None
+        self._spool = ChunkSpool(self.spool_dir or None)
+        self._seen: OrderedDict[str, float] = OrderedDict()
+
+    # ------------------------------------------------------------ the store
+    @property
+    def store(self) -> ObjectStore:
+        """The store, opened on first use, already rooted at the user's prefix."""
+        if self.store_instance is not None:
+            return self.store_instance
+        if self._store is None:
+            options: dict[str, Any] = {
+                "page_size": self.page_size,
+                "max_concurrency": self.max_concurrency,
+                **self.store_options,
+            }
+            store = open_store(self.store_url or self.root_dir, **options)
+            prefix = self.user_prefix()
+            self._store = store.with_prefix(prefix) if prefix else store
+        return self._store
+
+    def user_prefix(self) -> str:
+        username = os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+        return self.prefix.replace("{username}", username)
+
+    @property
+    def store_description(self) -> str:
+        try:
+            return self.store.description
+        except StoreError as e:
+            return str(e)
+
+    def _get_os_path(self, path: str) -> str:
+        """The file behind an API path, for tools written for FileContentsManager
+        (local store only)."""
+        os_path = self._os_path(paths.normalize(path))
+        if os_path is None:
+            raise HTTPError(404, f"{path} is not on the local disk ({self.store_description})")
+        return os_path
+
+    def _os_path(self, path: str) -> str | None:
+        store = self.store
+        if isinstance(store, LocalStore):
+            return str(store._path(store.prefix + path)) if path else str(store.root)
+        return None
+
+    # ------------------------------------------------------------ path rules
+    def _checked(self, path: str) -> str:
+        """A normalised path that is not nbshelf's own data (404 otherwise, as if absent)."""
+        path = paths.normalize(path)
+        if paths.is_internal(path):
+            raise HTTPError(404, f"No such file or directory: {path}")
+        return path
+
+    def _writable(self, path: str) -> str:
+        path = paths.normalize(path)
+        if paths.is_internal(path):
+            raise HTTPError(400, f"{paths.INTERNAL_DIR} is reserved for nbshelf's own data")
+        return path
+
+    def _listed(self, name: str) -> bool:
+        if name.startswith(TEMP_PREFIX):
+            return False
+        if not self.allow_hidden and name.startswith("."):
+            return False
+        return self.should_list(name)
+
+    def is_hidden(self, path: str) -> bool:
+        """Name-based, as on Unix: no store request."""
+        path = path.strip("/")
+        return paths.is_hidden(path) or paths.is_internal(path)
+
+    # ------------------------------------------------------------ what was just seen
+    def _remember(self, path: str) -> None:
+        self._seen[path] = time.monotonic()
+        self._seen.move_to_end(path)
+        while len(self._seen) > 4096:
+            self._seen.popitem(last=False)
+
+    def _forget(self, path: str) -> None:
+        for key in [k for k in self._seen if k == path or k.startswith(path + "/")]:
+            del self._seen[key]
+
+    def _recently_seen(self, path: str) -> bool:
+        when = self._seen.get(path)
+        return when is not None and time.monotonic() - when < _SEEN_TTL
+
+    # ------------------------------------------------------------ existence
+    async def file_exists(self, path: str = "") -> bool:
+        """One HEAD, or none when this server read or wrote the file a moment ago
+        (JupyterLab polls just before it saves, and the save handler asks again)."""
+        path = paths.normalize(path)
+        if not path or paths.is_internal(path):
+            return False
+        if self._recently_seen(path):
+            return True
+        with store_errors(path):
+            try:
+                await self.store.head(path)
+            except NotFound:
+                return False
+        self._remember(path)
+        return True
+
+    async def dir_exists(self, path: str) -> bool:
+        path = paths.normalize(path)
+        if not path:
+            return True
+        if paths.is_internal(path):
+            return False
+        with store_errors(path):
+            return await self._dir_exists(path)
+
+    async def _dir_exists(self, path: str) -> bool:
+        return await self._dir_time(path) is not False
+
+    async def _dir_time(self, path: str) -> datetime | None | bool:
+        """False if the folder does not exist, else its time where the store keeps one."""
+        try:
+            info = await self.store.head(paths.marker(path))
+            return info.last_modified if self.store.folders_have_times else None
+        except NotFound:
+            page = await self.store.list(paths.marker(path), delimiter="/", limit=1)
+            return None if (page.objects or page.prefixes) else False
+
+    async def exists(self, path: str) -> bool:
+        return await self.file_exists(path) or await self.dir_exists(path)
+
+    # ------------------------------------------------------------ get
+    async def get(
+        self,
+        path: str,
+        content: bool = True,
+        type: str | None = None,
+        format: str | None = None,
+        require_hash: bool = False,
+    ) -> dict[str, Any]:
+        path = self._checked(path)
+        if type not in (None, "directory", "file", "notebook"):
+            raise HTTPError(400, f"Unknown type {type!r}", reason="bad type")
+        with store_errors(path):
+            if not path or type == "directory":
+                model = await self._dir_model(path, content, missing_ok=True)
+                if model is None:
+                    if await self.file_exists(path):
+                        raise HTTPError(400, f"{path} is not a directory", reason="bad type")
+                    raise HTTPError(404, f"directory does not exist: {path!r}")
+            elif type is None and not _looks_like_file(path):
+                # a name without an extension is most often a folder: list it first
+                model = await self._dir_model(path, content, missing_ok=True) or (
+                    await self._object_model(path, content, type, format, require_hash)
+                )
+            else:
+                model = await self._object_or_dir(path, content, type, format, require_hash)
+        self.emit(data={"action": "get", "path": path})
+        return model
+
+    async def _object_or_dir(
+        self, path: str, content: bool, type: str | None, format: str | None, require_hash: bool
+    ) -> dict[str, Any]:
+        try:
+            return await self._object_model(path, content, type, format, require_hash)
+        except HTTPError as e:
+            if e.status_code != 404:
+                raise
+        model = await self._dir_model(path, content, missing_ok=True)
+        if model is None:
+            raise HTTPError(404, f"No such file or directory: {path}")
+        if type is not None:
+            raise HTTPError(400, f"{path} is a directory, not a {type}", reason="bad type")
+        return model
+
+    async def _object_model(
+        self, path: str, content: bool, type: str | None, format: str | None, require_hash: bool
+    ) -> dict[str, Any]:
+        """A file or notebook model: one GET with content, one HEAD without."""
+        try:
+            if content:
+                result = await self.store.get(path)
+                info, data = result.info, result.data
+            else:
+                info, data = await self.store.head(path), None
+        except NotFound:
+            raise HTTPError(404, f"No such file or directory: {path}") from None
+        self._remember(path)
+        model = models.object_model(path, info, type)
+        if require_hash:
+            models.add_hash(model, info)
+        if data is None:
+            return model
+        if model["type"] == "notebook":
+            self._fill_notebook(model, path, data)
+        else:
+            text, fmt = models.file_content(path, data, format)
+            model.update(content=text, format=fmt)
+            model["mimetype"] = model["mimetype"] or models.default_mimetype(fmt)
+        return model
+
+    def _fill_notebook(self, model: dict[str, Any], path: str, data: bytes) -> None:
+        validation_error: dict[str, Any] = {}
+        try:
+            nb = nbformat.reads(
+                data.decode("utf-8"), as_version=4, capture_validation_error=validation_error
+            )
+        except Exception as e:
+            raise HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from None
+        self.mark_trusted_cells(nb, path)
+        model["content"] = nb
+        model["format"] = "json"
+        self.validate_notebook_model(model, validation_error)
+
+    async def _dir_model(
+        self, path: str, content: bool, missing_ok: bool = False
+    ) -> dict[str, Any] | None:
+        """A folder model: one LIST per page of entries (one HEAD or LIST without content)."""
+        marker = paths.marker(path)
+        if not content:
+            when = await self._dir_time(path) if path else None
+            if when is False:
+                return self._missing_dir(path, missing_ok)
+            return models.base_model(path, "directory", when or None)
+        entries: list[dict[str, Any]] = []
+        found = not path
+        own_time: datetime | None = None
+        async for page in self.store.walk(marker, delimiter="/"):
+            for info in page.objects:
+                if info.key == marker:
+                    found = True
+                    own_time = info.last_modified if self.store.folders_have_times else None
+                    continue
+                found = True
+                child = info.key
+                if child.endswith("/") or not self._listed(paths.name(child)):
+                    continue
+                if not path and paths.is_internal(child):
+                    continue
+                entries.append(models.object_model(child, info))
+            for prefix in page.prefixes:
+                found = True
+                child = prefix.key.rstrip("/")
+                if not self._listed(paths.name(child)) or paths.is_internal(child):
+                    continue
+                entries.append(models.base_model(child, "directory", prefix.last_modified))
+        if not found:
+            return self._missing_dir(path, missing_ok)
+        if not self.allow_hidden and paths.is_hidden(path):
+            raise HTTPError(404, f"directory does not exist: {path!r}")
+        model = models.base_model(path, "directory", own_time)
+        model.update(content=entries, format="json")
+        return model
+
+    def _missing_dir(self, path: str, missing_ok: bool) -> None:
+        if missing_ok:
+            return None
+        raise HTTPError(404, f"directory does not exist: {path!r}")
+
+    # ------------------------------------------------------------ save
+    async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
+        path = self._writable(path)
+        if not path:
+            raise HTTPError(400, "Cannot save to the root folder itself")
+        chunk = model.get("chunk")
+        if chunk is not None:
+            return await self._save_chunk(model, path, int(chunk))
+        self.run_pre_save_hooks(model=model, path=path)
+        if "type" not in model:
+            raise HTTPError(400, "No file type provided")
+        if "content" not in model and model["type"] != "directory":
+            raise HTTPError(400, "No file content provided")
+        kind = model["type"]
+        validation_message = None
+        with store_errors(path):
+            if kind == "notebook":
+                data, validation_message = self._notebook_bytes(model, path)
+                info = await self.store.put(path, data, content_type="application/x-ipynb+json")
+            elif kind == "file":
+                data = models.file_bytes(path, model["content"], model.get("format"))
+                info = await self.store.put(path, data, content_type=model.get("mimetype"))
+            elif kind == "directory":
+                return await self._save_directory(path)
+            else:
+                raise HTTPError(400, f"Unhandled contents type: {kind}")
+        self._remember(path)
+        saved = models.object_model(path, info, kind)
+        if validation_message:
+            saved["message"] = validation_message
+        self.run_post_save_hooks(model=saved, os_path=self._os_path(path))
+        self.emit(data={"action": "save", "path": path})
+        return saved
+
+    def _notebook_bytes(self, model: dict[str, Any], path: str) -> tuple[bytes, str | None]:
+        """Serialise a notebook model, upgraded to v4, signed, with any validation message."""
+        try:
+            nb = nbformat.from_dict(model["content"])
+            if nb.get("nbformat", 4) < 4:
+                nb = nbformat.convert(nb, 4)
+            self.check_and_sign(nb, path)
+            validation_error: dict[str, Any] = {}
+            text = nbformat.writes(
+                nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+            )
+        except HTTPError:
+            raise
+        except Exception as e:
+            raise HTTPError(400, f"Invalid notebook {path}: {e}") from None
+        self.validate_notebook_model(model, validation_error=validation_error)
+        return text.encode("utf-8"), model.get("message")
+
+    async def _save_directory(self, path: str) -> dict[str, Any]:
+        if not self.allow_hidden and paths.is_hidden(path):
+            raise HTTPError(400, f"Cannot create hidden directory {path!r}")
+        if await self.file_exists(path):
+            raise HTTPError(400, f"Not a directory: {path}")
+        info = await self.store.put(paths.marker(path), b"", content_type="application/directory")
+        self.emit(data={"action": "save", "path": path})
+        return models.base_model(path, "directory", info.last_modified)
+
+    async def _save_chunk(self, model: dict[str, Any], path: str, chunk: int) -> dict[str, Any]:
+        if "type" not in model:
+            raise HTTPError(400, "No file type provided")
+        if model["type"] != "file":
+            raise HTTPError(
+                400, f'File type "{model["type"]}" is not supported for large file transfer'
+            )
+        if "content" not in model:
+            raise HTTPError(400, "No file content provided")
+        if model.get("format") not in ("text", "base64"):
+            raise HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
+        if chunk == 0 or chunk < -1:
+            raise HTTPError(400, f"Invalid chunk number {chunk}: chunks count 1, 2, ... and -1")
+        if chunk == 1:
+            self.run_pre_save_hooks(model=model, path=path)
+        data = models.file_bytes(path, model["content"], model["format"])
+        size, complete = self._spool.add(path, chunk, data)
+        if complete is None:
+            partial = models.base_model(path, "file", datetime.now(timezone.utc))
+            partial["size"] = size
+            return partial
+        try:
+            with store_errors(path):
+                info = await self.store.put(path, complete, content_type=model.get("mimetype"))
+        finally:
+            complete.close()
+        self._remember(path)
+        saved = models.object_model(path, info, "file")
+        self.run_post_save_hooks(model=saved, os_path=self._os_path(path))
+        self.emit(data={"action": "save", "path": path})
+        return saved
+
+    # ------------------------------------------------------------ delete
+    async def delete_file(self, path: str) -> None:
+        path = self._writable(path)
+        if not path:
+            raise HTTPError(400, "Can't delete root")
+        self._forget(path)
+        with store_errors(path):
+            try:
+                await self.store.head(path)
+                keys = [path]
+            except NotFound:
+                keys = await self._keys_under(path)
+                if not keys:
+                    raise HTTPError(404, f"File or directory does not exist: {path}") from None
+                if (
+                    not self.delete_to_trash
+                    and not self.always_delete_dir
+                    and any(k != paths.marker(path) for k in keys)
+                ):
+                    raise HTTPError(400, f"Directory {path} not empty") from None
+            if self.delete_to_trash:
+                await self._to_trash(path, keys)
+            await self.store.delete(keys)
+
+    async def _keys_under(self, path: str) -> list[str]:
+        listing = await self.store.list_all(paths.marker(path), delimiter=None)
+        return [o.key for o in listing.objects]
+
+    async def _to_trash(self, path: str, keys: list[str]) -> None:
+        """Copy what is about to be deleted under .nbshelf/trash/<time>/, server side."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+        base = f"{paths.TRASH}{stamp}/"
+        await gather_bounded(
+            (self.store.copy(k, base + k) for k in keys if not k.endswith("/")),
+            self.max_concurrency,
+        )
+
+    # ------------------------------------------------------------ rename and copy
+    async def rename_file(self, old_path: str, new_path: str) -> None:
+        old_path, new_path = self._writable(old_path), self._writable(new_path)
+        if old_path == new_path:
+            return
+        if not old_path or not new_path:
+            raise HTTPError(400, "Cannot rename the root folder")
+        if await self.exists(new_path):
+            raise HTTPError(409, f"File already exists: {new_path}")
+        if new_path.startswith(old_path + "/"):
+            raise HTTPError(400, f"Cannot move {old_path} into itself")
+        self._forget(old_path)
+        with store_errors(old_path):
+            try:
+                await self.store.head(old_path)
+                pairs = [(old_path, new_path)]
+            except NotFound:
+                keys = await self._keys_under(old_path)
+                if not keys:
+                    raise HTTPError(
+                        404, f"File or directory does not exist: {old_path}"
+                    ) from None
+                pairs = [(k, new_path + k[len(old_path) :]) for k in keys]
+            await self._move(pairs)
+
+    async def _move(self, pairs: list[tuple[str, str]]) -> None:
+        """Copy every object, then delete the sources only once all copies exist.
+
+        A failed copy deletes the copies already made and leaves every source intact.
+        """
+        results = await gather_bounded(
+            (self.store.copy(src, dst) for src, dst in pairs),
+            self.max_concurrency,
+            return_exceptions=True,
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            made = [dst for (_, dst), r in zip(pairs, results) if not isinstance(r, BaseException)]
+            try:
+                await self.store.delete(made)
+            except StoreError:
+                self.log.warning("nbshelf: could not remove %d partial copies", len(made))
+            err = failures[0]
+            if isinstance(err, StoreError):
+                raise http_error(err, pairs[0][0]) from None
+            raise err
+        await self.store.delete([src for src, _ in pairs])
+
+    async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
+        """Copy a file (server side) or a folder, naming it ``name-Copy1.ext`` as Jupyter does."""
+        path = self._checked(from_path)
+        from_dir, from_name = paths.parent(path), paths.name(path)
+        to_path = self._writable(to_path) if to_path is not None else None
+        specified = to_path is not None
+        target_dir = to_path if to_path is not None else from_dir
+        with store_errors(path):
+            is_file = await self.file_exists(path)
+            if not is_file and not await self._dir_exists(path):
+                raise HTTPError(404, f"No such file or directory: {path}")
+            to_name = copy_pat.sub(".", from_name)
+            if await self.dir_exists(target_dir):
+                to_name = await self.increment_filename(to_name, target_dir, insert="-Copy")
+                dest = paths.join(target_dir, to_name)
+            elif not is_file:
+                dest = paths.join(target_dir, to_name)  # a folder copy creates its target folder
+            elif specified:
+                assert to_path is not None
+                if not await self.dir_exists(paths.parent(to_path)):
+                    raise HTTPError(
+                        404, f"No such parent directory: {paths.parent(to_path)} to copy file in"
+                    )
+                dest = to_path
+            else:
+                raise HTTPError(404, f"No such directory: {target_dir}")
+            if is_file:
+                info = await self.store.copy(path, dest)
+                self._remember(dest)
+                model = models.object_model(dest, info)
+            else:
+                model = await self._copy_dir(path, dest)
+        self.emit(data={"action": "copy", "path": dest, "source_path": path})
+        return model
+
+    async def _copy_dir(self, path: str, dest: str) -> dict[str, Any]:
+        listing = await self.store.list_all(paths.marker(path), delimiter=None)
+        total = sum(o.size for o in listing.objects)
+        if total > self.max_copy_folder_size_mb * 1024 * 1024:
+            raise HTTPError(
+                400,
+                f"Can't copy folders larger than {self.max_copy_folder_size_mb}MB, "
+                f"{path} is {total / 1024 / 1024:.0f}MB",
+            )
+        await gather_bounded(
+            (self.store.copy(o.key, dest + o.key[len(path) :]) for o in listing.objects),
+            self.max_concurrency,
+        )
+        if not any(o.key == paths.marker(path) for o in listing.objects):
+            await self.store.put(paths.marker(dest), b"", content_type="application/directory")
+        model = await self._dir_model(dest, content=False)
+        assert model is not None
+        return model
+
+    # ------------------------------------------------------------ misc
+    async def get_kernel_path(self, path: str, model: Any = None) -> str:
+        """The kernel starts in the notebook's folder: no store request needed."""
+        return paths.parent(path.strip("/"))
+
+    def info_string(self) -> str:
+        return f"Serving notebooks from {self.store_description}"
+
+
+def _looks_like_file(path: str) -> bool:
+    """Whether the last segment has an extension (``x.ipynb``, ``data.csv``)."""
+    name = paths.name(path)
+    return "." in name.lstrip(".")
+
+
+__all__ = ["ShelfContentsManager"]

@@ -1,0 +1,92 @@
+"""Jupyter contents models built from what the store says of an object."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from datetime import datetime
+from typing import Any
+
+from tornado.web import HTTPError
+
+from ..stores import ObjectInfo
+from ..stores.base import EPOCH
+from . import paths
+
+
+def base_model(path: str, type: str, last_modified: datetime | None) -> dict[str, Any]:
+    when = last_modified or EPOCH
+    return {
+        "name": paths.name(path),
+        "path": path,
+        "type": type,
+        "last_modified": when,
+        # object stores keep no creation time: the last write is the best they know
+        "created": when,
+        "content": None,
+        "format": None,
+        "mimetype": None,
+        "size": None,
+        "writable": True,
+        "hash": None,
+        "hash_algorithm": None,
+    }
+
+
+def kind_of(path: str, type: str | None = None) -> str:
+    """``notebook`` or ``file`` for a non-folder path, as jupyter_server decides it."""
+    if type == "notebook" or (type is None and path.endswith(".ipynb")):
+        return "notebook"
+    return "file"
+
+
+def object_model(path: str, info: ObjectInfo, type: str | None = None) -> dict[str, Any]:
+    """A file or notebook model without content."""
+    kind = kind_of(path, type)
+    model = base_model(path, kind, info.last_modified)
+    model["size"] = info.size
+    if kind == "file":
+        model["mimetype"] = mimetypes.guess_type(path)[0]
+    return model
+
+
+def add_hash(model: dict[str, Any], info: ObjectInfo) -> None:
+    """The store's own checksum, so a poll needs no download: MD5 where the etag is one."""
+    md5 = info.md5
+    if md5:
+        model["hash"], model["hash_algorithm"] = md5, "md5"
+    elif info.etag:
+        model["hash"], model["hash_algorithm"] = info.etag.strip('"'), "etag"
+
+
+def file_content(path: str, data: bytes, format: str | None) -> tuple[str, str]:
+    """(content, format) as jupyter_server returns them: UTF-8 text, or base64."""
+    if format not in (None, "text", "base64"):
+        raise HTTPError(400, f"Unknown format {format!r}: use 'text' or 'base64'")
+    if format != "base64":
+        try:
+            return data.decode("utf-8"), "text"
+        except UnicodeDecodeError:
+            if format == "text":
+                raise HTTPError(400, f"{path} is not UTF-8 encoded", reason="bad format") from None
+    return base64.b64encode(data).decode("ascii"), "base64"
+
+
+def default_mimetype(format: str) -> str:
+    return "text/plain" if format == "text" else "application/octet-stream"
+
+
+def file_bytes(path: str, content: Any, format: str | None) -> bytes:
+    """The bytes a file model's content stands for."""
+    if format == "text":
+        if not isinstance(content, str):
+            raise HTTPError(400, f"Content of {path} must be a string for format 'text'")
+        return content.encode("utf-8")
+    if format == "base64":
+        if not isinstance(content, str):
+            raise HTTPError(400, f"Content of {path} must be a string for format 'base64'")
+        try:
+            return base64.b64decode(content.encode("ascii"), validate=False)
+        except (ValueError, UnicodeEncodeError) as e:
+            raise HTTPError(400, f"Encoding error saving {path}: {e}") from None
+    raise HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
