@@ -155,15 +155,14 @@ class CountingProxy:
                 await _pipe_body(reader, up_writer, headers, method=method, is_request=True)
                 status_line, resp_headers = await _read_response_head(up_reader, writer)
                 status = int(status_line.split(" ", 2)[1])
+                split = urlsplit(target)
+                record = Record(
+                    method, split.path, dict(parse_qsl(split.query, True)), headers, status
+                )
+                with self._lock:  # before the client can see the response: no race with reset()
+                    self.records.append(record)
                 writer.write(_format_head(status_line, resp_headers))
                 await _pipe_body(up_reader, writer, resp_headers, method=method, status=status)
-                split = urlsplit(target)
-                with self._lock:
-                    self.records.append(
-                        Record(
-                            method, split.path, dict(parse_qsl(split.query, True)), headers, status
-                        )
-                    )
                 if "close" in (headers.get("connection", "") + resp_headers.get("connection", "")):
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
