@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 LINUX = "linux"
@@ -56,9 +56,21 @@ class Layout:
         return self.config_dir / "jupyter_server_config.json"
 
 
+#: Another hosts file than the system's (a test's, or a system keeping it elsewhere).
+ENV_HOSTS_FILE = "NBSHELF_HOSTS_FILE"
+
+
 def layout(platform: str, home: str | None = None, env: Mapping[str, str] | None = None) -> Layout:
     """The layout for ``platform``, honouring XDG / APPDATA variables like the platform does."""
     env = os.environ if env is None else env
+    lay = _layout(platform, home, env)
+    if env.get(ENV_HOSTS_FILE):
+        cls = PureWindowsPath if platform == WINDOWS else PurePosixPath
+        return replace(lay, hosts_file=cls(env[ENV_HOSTS_FILE]))
+    return lay
+
+
+def _layout(platform: str, home: str | None, env: Mapping[str, str]) -> Layout:
     if platform == WINDOWS:
         whome = PureWindowsPath(home or env.get("USERPROFILE") or str(Path.home()))
         appdata = PureWindowsPath(env.get("APPDATA") or whome / "AppData" / "Roaming")
