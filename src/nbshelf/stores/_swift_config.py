@@ -125,6 +125,11 @@ class SwiftConfig:
         if path.endswith(("/v1.0", "/v1")):
             return "1"
         if path.endswith("/v2.0"):
+            # Bookstore's options (user, API key, Rackspace region, no tenant) at a v2.0
+            # identity that is not Rackspace's own host: a Rackspace-compatible identity
+            rax = (self.region or "").upper() in RACKSPACE_REGIONS
+            if rax and not (self.tenant_id or self.tenant_name):
+                return "rackspace"
             return "2"
         return "3"
 

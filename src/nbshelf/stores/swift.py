@@ -252,6 +252,13 @@ class SwiftStore(ObjectStore):
         if isinstance(e, swift_client.ClientException):
             status = e.http_status
             what = f"{key!r}" if key else f"container {self.container!r}"
+            if status == 401 and self.config.auth_version == "token":
+                return AuthFailed(
+                    f"the pre-issued token was refused by {self._endpoint} (HTTP 401) and "
+                    "cannot be renewed without credentials: give an auth URL, user and key",
+                    store=where,
+                    key=key,
+                )
             if status in (401, 403):
                 verb = "refused" if status == 401 else "forbidden"
                 return AuthFailed(
