@@ -7,6 +7,7 @@ The namespace tests replace /etc itself, in a private mount namespace only.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -56,10 +57,8 @@ def runtime_infos(home: Path) -> list[dict[str, Any]]:
     folder = home / ".local" / "share" / "jupyter" / "runtime"
     out = []
     for path in folder.glob("jpserver-*.json"):
-        try:
+        with contextlib.suppress(OSError, ValueError):
             out.append(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            pass
     return out
 
 
