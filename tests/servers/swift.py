@@ -107,6 +107,9 @@ class DictCache(object):
 
     def set(self, key, value, serialize=True, time=0, min_compress_len=0,
             raise_on_error=False, **kwargs):
+        if float(time or 0) < 0:   # as memcached: a negative expiry stores nothing
+            self._d.pop(key, None)
+            return
         if serialize and isinstance(value, bytes):
             value = value.decode('utf8')
         self._d[key] = (json.dumps(value) if serialize else value, self._exp(time), serialize)
