@@ -246,7 +246,8 @@ class ObjectStore(abc.ABC):
             self.prefix + prefix, delimiter=delimiter, token=token, limit=limit or self.page_size
         )
         return ListPage(
-            [self._rel(o) for o in page.objects],
+            # the prefix's own folder marker is the store's root, not an object in it
+            [self._rel(o) for o in page.objects if o.key != self.prefix],
             [PrefixInfo(p.key[len(self.prefix) :], p.last_modified) for p in page.prefixes],
             page.next_token,
         )

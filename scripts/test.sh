@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test.sh: install everything the tests need, then run the whole suite.
+#
+#  1. a virtualenv (.venv) with nbshelf and its test extras;
+#  2. OpenStack Swift from PyPI in .venv-swift (the real Swift the tests start);
+#  3. Debian's Keystone (root; the Keystone tests skip with a reason without it);
+#  4. Azurite from npm (the Azure tests skip with a reason without it);
+#  5. nbshelf's own tests (tests/), then jupyter_server's own contents test suite
+#     run against ShelfContentsManager on the local and the memory store.
+# Arguments go to the first pytest run (e.g. -k swift, -x).
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+cd "$HERE"
+VENV=${NBSHELF_VENV:-$HERE/.venv}
+PY=${PYTHON:-python3}
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "Python packages ($VENV)"
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV" || exit 1
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip || exit 1
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[test]" || exit 1
+
+step "OpenStack Swift"
+bash scripts/install-swift.sh || exit 1
+if [ -f scripts/install-keystone.sh ]; then
+  step "Keystone (Debian)"
+  bash scripts/install-keystone.sh || echo "test.sh: Keystone not installed: its tests will skip" >&2
+fi
+if [ -f scripts/install-azurite.sh ]; then
+  step "Azurite (npm)"
+  bash scripts/install-azurite.sh || echo "test.sh: Azurite not installed: its tests will skip" >&2
+fi
+
+status=0
+run_pytest() {  # pytest's exit 5 (nothing collected) is not a failure of the suite
+  "$@"; local rc=$?
+  if [ $rc -eq 5 ]; then echo "test.sh: no tests collected by: $*" >&2; rc=0; fi
+  [ $rc -eq 0 ] || status=1
+}
+
+step "nbshelf's tests"
+run_pytest "$VENV/bin/python" -m pytest tests -q -p no:cacheprovider "$@"
+
+step "jupyter_server's contents suite against ShelfContentsManager"
+SUITE=$HERE/build/jupyter_server_suite
+"$VENV/bin/python" tests/jupyter_server_suite/prepare.py "$SUITE" || exit 1
+for store in local memory; do
+  step "jupyter_server contents suite: $store store"
+  (cd "$SUITE" && NBSHELF_SUITE_STORE=$store run_pytest "$VENV/bin/python" -m pytest \
+      tests/services/contents -q -p no:logging --show-capture=no; exit $status) || status=1
+done
+
+exit $status

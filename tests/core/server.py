@@ -1,0 +1,94 @@
+"""Start and stop a real ``nbshelf serve`` on 127.0.0.1 for tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class NbshelfServer:
+    """``nbshelf serve --no-browser`` as a child process, stopped by its PID."""
+
+    def __init__(self, root: Path, *extra: str, store: str = "", env: dict[str, str] | None = None):
+        self.root = root
+        self.extra = list(extra)
+        self.store = store
+        self.env = env or {}
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = root.parent / f"{root.name}-server.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        cmd = [
+            sys.executable, "-m", "nbshelf.cli", "serve", "--no-browser",
+            "--ip", "127.0.0.1", "--port", str(self.port), "--notebook-dir", str(self.root),
+            # the tests run as root on CI machines; nbshelf never sets this itself
+            "--ServerApp.allow_root=True",
+            f"--IdentityProvider.token={self.token}",
+            "--ServerApp.port_retries=0",
+        ]
+        if self.store:
+            cmd += ["--store", self.store]
+        return cmd + self.extra
+
+    def start(self, timeout: float = 60) -> NbshelfServer:
+        env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", **self.env}
+        env["JUPYTER_CONFIG_DIR"] = str(self.root.parent / f"{self.root.name}-config")
+        env["JUPYTER_RUNTIME_DIR"] = str(self.root.parent / f"{self.root.name}-runtime")
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"nbshelf serve exited {self.proc.returncode}:\n{self.log()}")
+            try:
+                if requests.get(f"{self.url}/api/status", headers=self.headers, timeout=2).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"nbshelf serve did not answer in {timeout}s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"token {self.token}"}
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
+
+    def requests_made(self) -> dict[str, int]:
+        """The store requests the server has made so far (nbshelf's status endpoint)."""
+        return dict(self.api("GET", "/nbshelf/api/status").json()["requests"])
