@@ -87,3 +87,18 @@ async def store(s3_server: S3Target, proxy: CountingProxy, bucket: str) -> Async
     s = make_store(s3_server, proxy.url, bucket)
     yield s
     await s.close()
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from tests.servers.azurite import start_azurite
+
+    try:
+        server = start_azurite(tmp_path_factory.mktemp("azurite"))
+    except ServerUnavailable as e:
+        print(f"\nskipping Azure tests: {e}")
+        pytest.skip(f"Azurite: {e}")
+    try:
+        yield server
+    finally:
+        server.stop()
