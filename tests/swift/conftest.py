@@ -4,7 +4,6 @@ installed, and a fresh container per test."""
 
 from __future__ import annotations
 
-import collections
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +18,7 @@ if str(ROOT) not in sys.path:  # `tests.servers` is importable however pytest wa
 
 from tests.servers import ServerUnavailable  # noqa: E402
 from tests.servers.swift import SwiftServer  # noqa: E402
+from tests.swift.helpers import tempauth_options  # noqa: E402
 
 from nbshelf.stores.swift import SwiftStore  # noqa: E402
 
@@ -64,18 +64,6 @@ def container() -> str:
     return "t-" + uuid.uuid4().hex[:12]
 
 
-def tempauth_options(swift: SwiftServer, **extra: Any) -> dict[str, Any]:
-    opts: dict[str, Any] = {
-        "auth_url": swift.auth_url,
-        "account_name": "test:tester",
-        "account_key": "testing",
-        "environ": {},
-        "retries": 1,
-    }
-    opts.update(extra)
-    return opts
-
-
 @pytest.fixture
 async def store(swift_server: SwiftServer, container: str) -> AsyncIterator[SwiftStore]:
     """A store on a fresh container (created), counters reset, server log marked."""
@@ -87,21 +75,3 @@ async def store(swift_server: SwiftServer, container: str) -> AsyncIterator[Swif
     await s.close()
 
 
-def server_counts(swift: SwiftServer, container: str) -> dict[str, int]:
-    """Requests the real Swift logged since the last mark, as the store counts them."""
-    counts: collections.Counter[str] = collections.Counter()
-    for e in swift.access_log():
-        path, _, query = e.path.partition("?")
-        if path.startswith("/auth/"):
-            counts["AUTH"] += 1
-        elif path == "/info":
-            counts["INFO"] += 1
-        elif "bulk-delete" in query:
-            counts["POST"] += 1
-        elif f"/{container}" not in path:
-            continue
-        elif e.method == "GET" and path.rstrip("/").endswith(f"/{container}"):
-            counts["LIST"] += 1
-        else:
-            counts[e.method] += 1
-    return dict(counts)

@@ -14,8 +14,8 @@ import pytest
 import swiftclient
 from tests.servers.rackspace_identity import RackspaceIdentity
 from tests.servers.swift import SwiftServer
+from tests.swift.helpers import server_counts, tempauth_options
 
-from conftest import server_counts, tempauth_options
 from nbshelf.stores import AuthFailed, StoreError, Unavailable
 from nbshelf.stores.swift import SwiftStore
 

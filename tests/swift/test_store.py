@@ -10,8 +10,8 @@ import io
 import pytest
 import requests
 import swiftclient
-from conftest import server_counts, tempauth_options
 from tests.servers.swift import SwiftServer
+from tests.swift.helpers import server_counts, tempauth_options
 
 from nbshelf.stores import Conflict, NotFound
 from nbshelf.stores.swift import SwiftStore

@@ -1,0 +1,41 @@
+"""Helpers for the Swift tests (a module of its own: several test folders have a
+``conftest.py``, so ``from conftest import`` would be ambiguous)."""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from tests.servers.swift import SwiftServer
+
+
+def tempauth_options(swift: SwiftServer, **extra: Any) -> dict[str, Any]:
+    opts: dict[str, Any] = {
+        "auth_url": swift.auth_url,
+        "account_name": "test:tester",
+        "account_key": "testing",
+        "environ": {},
+        "retries": 1,
+    }
+    opts.update(extra)
+    return opts
+
+
+def server_counts(swift: SwiftServer, container: str) -> dict[str, int]:
+    """Requests the real Swift logged since the last mark, as the store counts them."""
+    counts: collections.Counter[str] = collections.Counter()
+    for e in swift.access_log():
+        path, _, query = e.path.partition("?")
+        if path.startswith("/auth/"):
+            counts["AUTH"] += 1
+        elif path == "/info":
+            counts["INFO"] += 1
+        elif "bulk-delete" in query:
+            counts["POST"] += 1
+        elif f"/{container}" not in path:
+            continue
+        elif e.method == "GET" and path.rstrip("/").endswith(f"/{container}"):
+            counts["LIST"] += 1
+        else:
+            counts[e.method] += 1
+    return dict(counts)
