@@ -176,7 +176,10 @@ async def test_folder_markers(store: S3Store, proxy: CountingProxy, boto: Any, b
     reset(store, proxy)
     assert (await store.head("proj/")).key == "proj/"
     assert_counts(store, proxy, {"LIST": 1})
+    reset(store, proxy)
     await store.delete(["proj/"])
+    # DeleteObjects for ours, and a DELETE of "proj/" itself in case another tool made one
+    assert_counts(store, proxy, {"DELETE": 2})
     with pytest.raises(NotFound):
         await store.head("proj/")
     assert boto.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
@@ -202,6 +205,16 @@ async def test_foreign_markers(
     assert [o.key for o in flat.objects] == ["console/", "empty.txt", "full/", "full/n.ipynb"]
     head = await store.head("console/")
     assert head.key == "console/" and head.size == 0
+
+    reset(store, proxy)
+    await store.delete(["console/"])
+    assert_counts(store, proxy, {"DELETE": 2})
+    raw = [o["Key"] for o in boto.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert "pre/console/" not in raw
+    with pytest.raises(NotFound):
+        await store.head("console/")
+    await store.delete(["full/n.ipynb", "full/"])
+    assert [p.key for p in (await store.list("")).prefixes] == []
 
 
 async def test_multipart_streaming_upload(

@@ -8,6 +8,8 @@ See docs/s3.md.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
@@ -19,7 +21,10 @@ from obstore.store import S3Store as _OsS3
 
 from ._obstore_aws import AwsSettings, resolve
 from ._obstore_base import MARKER_NAME, ObstoreBackedStore
-from .errors import StoreError
+from ._obstore_sigv4 import object_url, sign
+from .errors import AuthFailed, StoreError, Unavailable
+
+log = logging.getLogger(__name__)
 
 __all__ = ["MARKER_NAME", "AzureStore", "GCSStore", "S3Store"]
 
@@ -86,6 +91,7 @@ class S3Store(ObstoreBackedStore):
         client = _client_options(extra, settings.allow_http)
         os_store = _build(_OsS3, settings.bucket, config={**config, **extra}, client_options=client)
         super().__init__(os_store, **kwargs)
+        self._http: Any = None
         env_hint = "endpoint_url / AWS_ENDPOINT_URL_S3"
         self.hints = {
             "auth": f"check the access key and secret (from {settings.credentials_from}) "
@@ -107,6 +113,65 @@ class S3Store(ObstoreBackedStore):
     def location(self) -> str:
         where = self.settings.endpoint or f"AWS region {self.settings.region}"
         return f"s3://{self.settings.bucket} at {where}"
+
+    async def _delete_foreign_markers(self, keys: Sequence[str]) -> None:
+        """DELETE each ``a/b/`` key itself (SigV4, httpx): obstore cannot name it.
+        One request per folder marker; needs static credentials (options, env, profile)."""
+        st = self.settings
+        if not (st.access_key_id and st.secret_access_key):
+            log.warning(
+                "%s: cannot remove folder markers written by other tools without static "
+                "credentials; they stay",
+                self.description,
+            )
+            return
+        import httpx
+
+        if self._http is None or self._http.is_closed:
+            self._http = httpx.AsyncClient(timeout=30.0)
+        if st.endpoint:
+            endpoint = st.endpoint
+        elif st.virtual_hosted:
+            endpoint = f"https://{st.bucket}.s3.{st.region}.amazonaws.com"
+        else:
+            endpoint = f"https://s3.{st.region}.amazonaws.com"
+        for key in keys:
+            url = object_url(endpoint, st.bucket, key, st.virtual_hosted)
+            headers = sign(
+                "DELETE",
+                url,
+                region=st.region,
+                access_key=st.access_key_id,
+                secret_key=st.secret_access_key,
+                session_token=st.session_token,
+            )
+            self.requests.add("DELETE")
+            try:
+                resp = await self._http.delete(url, headers=headers)
+            except httpx.HTTPError as e:
+                raise Unavailable(
+                    f"cannot reach the endpoint ({type(e).__name__}): {self.hints['endpoint']}",
+                    store=self.description,
+                    key=key,
+                ) from None
+            if resp.status_code in (401, 403):
+                raise AuthFailed(
+                    f"credentials refused ({resp.status_code}): {self.hints['auth']}",
+                    store=self.description,
+                    key=key,
+                )
+            if resp.status_code >= 300 and resp.status_code != 404:
+                raise StoreError(
+                    f"deleting folder marker failed ({resp.status_code})",
+                    store=self.description,
+                    key=key,
+                )
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        await super().close()
 
     def public_url(self, key: str) -> str:
         """The plain URL of an object: it opens only if the bucket or object is public."""

@@ -1,0 +1,78 @@
+"""The one S3 request obstore cannot make: DELETE of a key ending in "/".
+
+Folder markers ``a/b/`` written by other tools (S3 console, rclone, s3fs) are
+objects whose key ends in "/"; obstore strips that slash from every path, so it
+can read them only through listings and can never delete them. Deleting an
+empty folder must remove them too, so this module signs that single DELETE
+with AWS Signature V4 (static credentials only) and sends it with httpx.
+Nothing else goes around obstore.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timezone
+from urllib.parse import quote, urlsplit
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+def _hmac(key: bytes, msg: str) -> bytes:
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
+
+
+def object_url(endpoint: str, bucket: str, key: str, virtual_hosted: bool) -> str:
+    """URL of ``key``; ``endpoint`` already holds the bucket when virtual-hosted."""
+    path = quote(key, safe="/~")
+    if virtual_hosted:
+        return f"{endpoint.rstrip('/')}/{path}"
+    return f"{endpoint.rstrip('/')}/{bucket}/{path}"
+
+
+def sign(
+    method: str,
+    url: str,
+    *,
+    region: str,
+    access_key: str,
+    secret_key: str,
+    session_token: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """Headers (with Authorization) for a body-less S3 request to ``url``."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{parts.port}"
+    now = now or datetime.now(timezone.utc)
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    day = amz_date[:8]
+    headers = {"host": host, "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": amz_date}
+    if session_token:
+        headers["x-amz-security-token"] = session_token
+    names = sorted(headers)
+    canonical = "\n".join(
+        [
+            method,
+            parts.path or "/",  # already URI-encoded by object_url (S3 encodes once)
+            parts.query,
+            "".join(f"{n}:{headers[n]}\n" for n in names),
+            ";".join(names),
+            EMPTY_SHA256,
+        ]
+    )
+    scope = f"{day}/{region}/s3/aws4_request"
+    to_sign = "\n".join(
+        ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+    key = _hmac(
+        _hmac(_hmac(_hmac(f"AWS4{secret_key}".encode(), day), region), "s3"), "aws4_request"
+    )
+    signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+    headers["authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={access_key}/{scope}, "
+        f"SignedHeaders={';'.join(names)}, Signature={signature}"
+    )
+    del headers["host"]  # the HTTP client sends it from the URL
+    return headers
