@@ -35,6 +35,14 @@ def checkpoint_folder(path: str) -> str:
     return f"{paths.CHECKPOINTS}{path}/"
 
 
+def _checked(path: str) -> str:
+    """A file's path; nbshelf's own data has no checkpoints (404, as if absent)."""
+    path = paths.normalize(path)
+    if not path or paths.is_internal(path):
+        raise HTTPError(404, f"No such file: {path}")
+    return path
+
+
 class ShelfCheckpoints(AsyncCheckpoints):
     """Checkpoints as objects under ``.nbshelf/checkpoints/`` in the notebooks' store."""
 
@@ -50,10 +58,10 @@ class ShelfCheckpoints(AsyncCheckpoints):
     def _key(self, path: str, checkpoint_id: str) -> str:
         if not checkpoint_id or "/" in checkpoint_id or checkpoint_id.startswith("."):
             raise HTTPError(400, f"Invalid checkpoint id {checkpoint_id!r}")
-        return checkpoint_folder(paths.normalize(path)) + checkpoint_id
+        return checkpoint_folder(_checked(path)) + checkpoint_id
 
     async def create_checkpoint(self, contents_mgr: Any, path: str) -> dict[str, Any]:
-        path = paths.normalize(path)
+        path = _checked(path)
         checkpoint_id = new_checkpoint_id()
         with store_errors(path):
             try:
@@ -71,7 +79,7 @@ class ShelfCheckpoints(AsyncCheckpoints):
             await self.store.delete(ids[self.keep :])
 
     async def restore_checkpoint(self, contents_mgr: Any, checkpoint_id: str, path: str) -> None:
-        path = paths.normalize(path)
+        path = _checked(path)
         with store_errors(path):
             try:
                 await self.store.copy(self._key(path, checkpoint_id), path)
@@ -81,14 +89,14 @@ class ShelfCheckpoints(AsyncCheckpoints):
     async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
         """Oldest first, as jupyter_server lists them: JupyterLab reverses the list to offer
         the newest first in its "Revert to checkpoint" dialog."""
-        path = paths.normalize(path)
+        path = _checked(path)
         with store_errors(path):
             listing = await self.store.list_all(checkpoint_folder(path), delimiter="/")
         found = sorted((o for o in listing.objects if not o.is_dir_marker), key=lambda o: o.key)
         return [{"id": paths.name(o.key), "last_modified": o.last_modified} for o in found]
 
     async def delete_checkpoint(self, checkpoint_id: str, path: str) -> None:
-        path = paths.normalize(path)
+        path = _checked(path)
         key = self._key(path, checkpoint_id)
         with store_errors(path):
             try:
@@ -105,9 +113,7 @@ class ShelfCheckpoints(AsyncCheckpoints):
 
     async def rename_all_checkpoints(self, old_path: str, new_path: str) -> None:
         """Move the checkpoints of a file, or of every file in a folder, with it."""
-        old, new = checkpoint_folder(paths.normalize(old_path)), checkpoint_folder(
-            paths.normalize(new_path)
-        )
+        old, new = checkpoint_folder(_checked(old_path)), checkpoint_folder(_checked(new_path))
         with store_errors(old_path):
             listing = await self.store.list_all(old, delimiter=None)
             keys = [o.key for o in listing.objects]
@@ -120,7 +126,7 @@ class ShelfCheckpoints(AsyncCheckpoints):
 
     async def delete_all_checkpoints(self, path: str) -> None:
         """Delete the checkpoints of a file, or of every file in a deleted folder."""
-        folder = checkpoint_folder(paths.normalize(path))
+        folder = checkpoint_folder(_checked(path))
         with store_errors(path):
             listing = await self.store.list_all(folder, delimiter=None)
             if listing.objects:

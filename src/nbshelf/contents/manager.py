@@ -391,8 +391,13 @@ class ShelfContentsManager(AsyncContentsManager):
 
     def _notebook_bytes(self, model: dict[str, Any], path: str) -> tuple[bytes, str | None]:
         """Serialise a notebook model, upgraded to v4, signed, with any validation message."""
+        content = model["content"]
+        if not isinstance(content, dict) or not isinstance(content.get("nbformat"), int):
+            raise HTTPError(400, f"Invalid notebook {path}: the content is not a notebook")
+        if content["nbformat"] >= 4 and not isinstance(content.get("cells"), list):
+            raise HTTPError(400, f"Invalid notebook {path}: it has no list of cells")
         try:
-            nb = nbformat.from_dict(model["content"])
+            nb = nbformat.from_dict(content)
             if nb.get("nbformat", 4) < 4:
                 nb = nbformat.convert(nb, 4)
             self.check_and_sign(nb, path)
@@ -561,6 +566,8 @@ class ShelfContentsManager(AsyncContentsManager):
                 raise HTTPError(404, f"No such directory: {target_dir}")
             if is_file:
                 info = await self.store.copy(path, dest)
+                if info.size < 0:  # the store's copy response did not say (Swift)
+                    info = await self.store.head(dest)
                 self._remember(dest)
                 model = models.object_model(dest, info)
             else:
