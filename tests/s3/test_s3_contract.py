@@ -260,3 +260,18 @@ async def test_signed_and_public_url(store: S3Store, proxy: CountingProxy) -> No
     assert store.settings.secret_access_key not in url  # type: ignore[operator]
     plain = store.public_url("share/n.ipynb")
     assert plain.startswith(proxy.url) and "share/n.ipynb" in plain
+
+
+async def test_folder_rename_budget(store: S3Store, proxy: CountingProxy) -> None:
+    """Rename a folder of N objects at the store level, counted at the server:
+    1 LIST, N COPY (+ N HEAD: obstore's copy returns no Last-Modified), 1 DeleteObjects."""
+    n = 20
+    await asyncio.gather(*(store.put(f"old/n{i:02d}.ipynb", b"{}") for i in range(n)))
+    reset(store, proxy)
+    listing = await store.list_all("old/", delimiter=None)
+    keys = [o.key for o in listing.objects]
+    await asyncio.gather(*(store.copy(k, "new/" + k[len("old/") :]) for k in keys))
+    await store.delete(keys)
+    assert_counts(store, proxy, {"LIST": 1, "COPY": n, "HEAD": n, "DELETE": 1})
+    assert len((await store.list("new/")).objects) == n
+    assert (await store.list("old/")).objects == []
