@@ -275,3 +275,32 @@ async def test_folder_rename_budget(store: S3Store, proxy: CountingProxy) -> Non
     assert_counts(store, proxy, {"LIST": 1, "COPY": n, "HEAD": n, "DELETE": 1})
     assert len((await store.list("new/")).objects) == n
     assert (await store.list("old/")).objects == []
+
+
+async def test_virtual_hosted_addressing(
+    s3_server: S3Target, proxy: CountingProxy, bucket: str, boto: Any
+) -> None:
+    """``bucket.host/key`` requests: the proxy acts as the HTTP proxy so that
+    ``<bucket>.localhost`` needs no DNS; moto reads the bucket from the Host header."""
+    if s3_server.name != "moto":
+        pytest.skip("the test Swift has no storage_domain for virtual-hosted buckets")
+    store = S3Store.from_url(
+        f"s3://{bucket}/pre",
+        endpoint_url="http://localhost",
+        addressing="virtual",
+        proxy_url=proxy.url,
+        access_key_id=s3_server.access_key,
+        secret_access_key=s3_server.secret_key,
+    )
+    boto.put_object(Bucket=bucket, Key="pre/console/", Body=b"")
+    reset(store, proxy)
+    await store.put("v.ipynb", b"{}")
+    page = await store.list("")
+    await store.delete(["console/"])
+    assert_counts(store, proxy, {"PUT": 1, "HEAD": 1, "LIST": 1, "DELETE": 2})
+    assert {r.headers["host"] for r in proxy.snapshot()} == {f"{bucket}.localhost"}
+    assert [o.key for o in page.objects] == ["v.ipynb"]
+    assert [p.key for p in page.prefixes] == ["console/"]
+    raw = [o["Key"] for o in boto.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert raw == ["pre/v.ipynb"]
+    await store.close()

@@ -88,6 +88,7 @@ class S3Store(ObstoreBackedStore):
             if settings.session_token:
                 config["session_token"] = settings.session_token
         extra = dict(extra or {})
+        self._proxy_url: str | None = extra.get("proxy_url")
         client = _client_options(extra, settings.allow_http)
         os_store = _build(_OsS3, settings.bucket, config={**config, **extra}, client_options=client)
         super().__init__(os_store, **kwargs)
@@ -128,7 +129,7 @@ class S3Store(ObstoreBackedStore):
         import httpx
 
         if self._http is None or self._http.is_closed:
-            self._http = httpx.AsyncClient(timeout=30.0)
+            self._http = httpx.AsyncClient(timeout=30.0, proxy=self._proxy_url)
         if st.endpoint:
             endpoint = st.endpoint
         elif st.virtual_hosted:
