@@ -111,16 +111,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"nbshelf serve: error: {error}", file=sys.stderr)
         return 2
     argv = jupyter_argv(args)
+    App: Any
     if args.app == "notebook":
         try:
-            from notebook.app import JupyterNotebookApp as App
+            from notebook.app import JupyterNotebookApp
+
+            App = JupyterNotebookApp
         except ImportError:
             print(
-                "nbshelf serve: error: Notebook 7 is not installed: pip install 'nbshelf[notebook]'",
+                "nbshelf serve: error: Notebook 7 is not installed: "
+                "pip install 'nbshelf[notebook]'",
                 file=sys.stderr,
             )
             return 2
     else:
-        from jupyterlab.labapp import LabApp as App  # type: ignore[assignment]
+        from jupyterlab.labapp import LabApp
+
+        App = LabApp
     App.launch_instance(argv=argv)
     return 0

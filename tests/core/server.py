@@ -37,8 +37,17 @@ class NbshelfServer:
 
     def command(self) -> list[str]:
         cmd = [
-            sys.executable, "-m", "nbshelf.cli", "serve", "--no-browser",
-            "--ip", "127.0.0.1", "--port", str(self.port), "--notebook-dir", str(self.root),
+            sys.executable,
+            "-m",
+            "nbshelf.cli",
+            "serve",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--notebook-dir",
+            str(self.root),
             # the tests run as root on CI machines; nbshelf never sets this itself
             "--ServerApp.allow_root=True",
             f"--IdentityProvider.token={self.token}",

@@ -93,7 +93,9 @@ async def test_two_prefixes_never_share_checkpoints(store: ObjectStore, tmp_path
 
 async def test_per_user_prefix_template(store: ObjectStore, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("JUPYTERHUB_USER", "carol")
-    cm = ShelfContentsManager(root_dir=str(tmp_path), store_url="memory://tmpl", prefix="users/{username}")
+    cm = ShelfContentsManager(
+        root_dir=str(tmp_path), store_url="memory://tmpl", prefix="users/{username}"
+    )
     await _text(cm, "n.txt", "c")
     assert (await cm.store.head("n.txt")).key == "n.txt"
     assert cm.store.prefix == "users/carol/"

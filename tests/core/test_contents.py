@@ -152,5 +152,5 @@ async def test_hidden_files_follow_allow_hidden_and_hide_globs(
     manager.allow_hidden = True
     names = sorted(m["name"] for m in (await manager.get(""))["content"])
     assert names == [".secret.txt", "visible.txt"]
-    assert manager.is_hidden(".secret.txt") and manager.is_hidden("a/.b/c")
-    assert not manager.is_hidden("a/b.txt")
+    assert await manager.is_hidden(".secret.txt") and await manager.is_hidden("a/.b/c")
+    assert not await manager.is_hidden("a/b.txt")

@@ -20,7 +20,9 @@ CHUNK = 1024 * 1024  # JupyterLab's upload chunk size
 
 
 def delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+    return {
+        k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)
+    }
 
 
 def new_nb(text: str = "print('hi')") -> dict:
@@ -110,7 +112,9 @@ def test_upload_50mb_in_chunks_byte_identical(server: NbshelfServer) -> None:
         assert r.status_code in (200, 201), r.text
     assert delta(before, server.requests_made()).get("PUT") == 1  # one put, when complete
     got = server.api("GET", url, params={"format": "base64", "type": "file"}).json()
-    assert hashlib.sha256(base64.b64decode(got["content"])).digest() == hashlib.sha256(data).digest()
+    assert (
+        hashlib.sha256(base64.b64decode(got["content"])).digest() == hashlib.sha256(data).digest()
+    )
     assert (server.root / "big.bin").read_bytes() == data
 
 
@@ -119,8 +123,12 @@ def test_errors_are_clear_http_statuses(server: NbshelfServer) -> None:
     (server.root / "broken.ipynb").write_text("{oops")
     r = server.api("GET", "/api/contents/broken.ipynb")
     assert r.status_code == 400 and "Unreadable Notebook" in r.json()["message"]
-    server.api("PUT", "/api/contents/a.txt", json={"type": "file", "format": "text", "content": "a"})
-    server.api("PUT", "/api/contents/b.txt", json={"type": "file", "format": "text", "content": "b"})
+    server.api(
+        "PUT", "/api/contents/a.txt", json={"type": "file", "format": "text", "content": "a"}
+    )
+    server.api(
+        "PUT", "/api/contents/b.txt", json={"type": "file", "format": "text", "content": "b"}
+    )
     r = server.api("PATCH", "/api/contents/a.txt", json={"path": "b.txt"})
     assert r.status_code == 409
     r = server.api("PUT", "/api/contents/x.ipynb", json={"type": "notebook", "content": {"bad": 1}})
@@ -128,7 +136,11 @@ def test_errors_are_clear_http_statuses(server: NbshelfServer) -> None:
     # nbshelf's own data is not reachable through the API, whatever the encoding
     for path in (".nbshelf", ".nbshelf/checkpoints", "%2enbshelf/trash"):
         assert server.api("GET", f"/api/contents/{path}").status_code in (400, 404)
-        r = server.api("PUT", f"/api/contents/{path}/x.txt", json={"type": "file", "format": "text", "content": "x"})
+        r = server.api(
+            "PUT",
+            f"/api/contents/{path}/x.txt",
+            json={"type": "file", "format": "text", "content": "x"},
+        )
         assert r.status_code == 400
     assert "Traceback" not in server.log()
 

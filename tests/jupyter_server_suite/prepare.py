@@ -103,7 +103,7 @@ async def make_dir(cm, api_path):
     await cm.store.put(api_path.strip("/") + "/", b"")
 '''
 
-CONFTEST_EXTRA = '''
+CONFTEST_EXTRA = """
 
 # ---- nbshelf: tests left out (with reasons) -------------------------------
 import nbshelf_suite_support as _nb
@@ -118,10 +118,11 @@ def pytest_collection_modifyitems(config, items):
         if name in _LEFT_OUT:
             item.add_marker(pytest.mark.skip(reason="nbshelf: left out: " + _LEFT_OUT[name]))
         elif _nb.suite_store() != "local" and (
-            name.startswith(_LOCAL_ONLY) or item.module.__name__.endswith((".test_api", ".test_checkpoints"))
+            name.startswith(_LOCAL_ONLY)
+            or item.module.__name__.endswith((".test_api", ".test_checkpoints"))
         ):
             item.add_marker(pytest.mark.skip(reason="nbshelf: needs the local disk store"))
-'''
+"""
 
 
 def sdist_for(ver: str) -> Path:
@@ -131,8 +132,19 @@ def sdist_for(ver: str) -> Path:
     if not target.exists():
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary",
-                 ":all:", "-d", tmp, f"jupyter_server=={ver}"],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--no-deps",
+                    "--no-binary",
+                    ":all:",
+                    "-d",
+                    tmp,
+                    f"jupyter_server=={ver}",
+                ],
                 check=True,
             )
             shutil.move(next(Path(tmp).glob("jupyter_server-*.tar.gz")), target)
@@ -143,7 +155,8 @@ def extract(sdist: Path, out: Path) -> Path:
     with tarfile.open(sdist) as tar:
         root = tar.getnames()[0].split("/")[0]
         members = [
-            m for m in tar.getmembers()
+            m
+            for m in tar.getmembers()
             if m.name.startswith(f"{root}/tests/")
             and (
                 m.name.count("/") == 2  # tests/*.py
@@ -187,7 +200,8 @@ def rewrite_manager_tests(text: str) -> str:
     )
     text = text.replace(
         "\ndef _make_dir(",
-        "\nasync def _async_make_dir(cm, api_path):\n    _make_dir(cm, api_path)\n\n\ndef _make_dir(",
+        "\nasync def _async_make_dir(cm, api_path):\n"
+        "    _make_dir(cm, api_path)\n\n\ndef _make_dir(",
     )
     return "import nbshelf_suite_support\n" + text
 
@@ -197,7 +211,8 @@ def rewrite_api_tests(text: str) -> str:
         '@pytest.fixture(params=["FileContentsManager", "AsyncFileContentsManager"])\n'
         "def jp_argv(request):\n"
         "    return [\n"
-        '        "--ServerApp.contents_manager_class=jupyter_server.services.contents.filemanager."\n'
+        '        "--ServerApp.contents_manager_class='
+        'jupyter_server.services.contents.filemanager."\n'
         "        + request.param\n"
         "    ]\n"
     )

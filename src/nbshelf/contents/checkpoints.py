@@ -119,9 +119,7 @@ class ShelfCheckpoints(AsyncCheckpoints):
             keys = [o.key for o in listing.objects]
             if not keys:
                 return
-            await gather_bounded(
-                (self.store.copy(k, new + k[len(old) :]) for k in keys), 16
-            )
+            await gather_bounded((self.store.copy(k, new + k[len(old) :]) for k in keys), 16)
             await self.store.delete(keys)
 
     async def delete_all_checkpoints(self, path: str) -> None:

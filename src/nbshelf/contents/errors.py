@@ -34,9 +34,13 @@ def http_error(e: StoreError, path: str) -> HTTPError:
     if isinstance(e, Unsupported):
         return HTTPError(501, str(e))
     if isinstance(e, AuthFailed):
-        return HTTPError(503, f"The notebook store refused nbshelf's credentials ({e}); check them.")
+        return HTTPError(
+            503, f"The notebook store refused nbshelf's credentials ({e}); check them."
+        )
     if isinstance(e, IntegrityError):
-        return HTTPError(503, f"The notebook store did not keep {path} intact ({e}); nothing was lost.")
+        return HTTPError(
+            503, f"The notebook store did not keep {path} intact ({e}); nothing was lost."
+        )
     if isinstance(e, Unavailable):
         return HTTPError(
             503, f"The notebook store is unavailable ({e}); check that it is running and reachable."

@@ -74,7 +74,10 @@ class ShelfContentsManager(AsyncContentsManager):
     #: Hashes are the store's own MD5 of each object (its etag), so a poll downloads nothing.
     hash_algorithm = "md5"
 
-    store_instance = Instance(ObjectStore, allow_none=True, help="A store object (for embedding).")
+    store_instance = Instance(
+        "nbshelf.stores.base.ObjectStore", allow_none=True, help="A store object (for embedding)."
+    )
+    _store: ObjectStore | None = None
 
     @default("store_url")
     def _store_url_default(self) -> str:
@@ -99,7 +102,6 @@ class ShelfContentsManager(AsyncContentsManager):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._store: ObjectStore | None = None
         self._spool = ChunkSpool(self.spool_dir or None)
         self._seen: OrderedDict[str, float] = OrderedDict()
 
@@ -166,7 +168,7 @@ class ShelfContentsManager(AsyncContentsManager):
             return False
         return self.should_list(name)
 
-    def is_hidden(self, path: str) -> bool:
+    async def is_hidden(self, path: str) -> bool:
         """Name-based, as on Unix: no store request."""
         path = path.strip("/")
         return paths.is_hidden(path) or paths.is_internal(path)
@@ -213,16 +215,16 @@ class ShelfContentsManager(AsyncContentsManager):
             return await self._dir_exists(path)
 
     async def _dir_exists(self, path: str) -> bool:
-        return await self._dir_time(path) is not False
+        return (await self._dir_state(path))[0]
 
-    async def _dir_time(self, path: str) -> datetime | None | bool:
-        """False if the folder does not exist, else its time where the store keeps one."""
+    async def _dir_state(self, path: str) -> tuple[bool, datetime | None]:
+        """Whether the folder exists, and its time where the store keeps one."""
         try:
             info = await self.store.head(paths.marker(path))
-            return info.last_modified if self.store.folders_have_times else None
+            return True, info.last_modified if self.store.folders_have_times else None
         except NotFound:
             page = await self.store.list(paths.marker(path), delimiter="/", limit=1)
-            return None if (page.objects or page.prefixes) else False
+            return bool(page.objects or page.prefixes), None
 
     async def exists(self, path: str) -> bool:
         return await self.file_exists(path) or await self.dir_exists(path)
@@ -316,10 +318,11 @@ class ShelfContentsManager(AsyncContentsManager):
         """A folder model: one LIST per page of entries (one HEAD or LIST without content)."""
         marker = paths.marker(path)
         if not content:
-            when = await self._dir_time(path) if path else None
-            if when is False:
-                return self._missing_dir(path, missing_ok)
-            return models.base_model(path, "directory", when or None)
+            exists, when = await self._dir_state(path) if path else (True, None)
+            if not exists:
+                self._missing_dir(path, missing_ok)
+                return None
+            return models.base_model(path, "directory", when)
         entries: list[dict[str, Any]] = []
         found = not path
         own_time: datetime | None = None
@@ -343,7 +346,8 @@ class ShelfContentsManager(AsyncContentsManager):
                     continue
                 entries.append(models.base_model(child, "directory", prefix.last_modified))
         if not found:
-            return self._missing_dir(path, missing_ok)
+            self._missing_dir(path, missing_ok)
+            return None
         if not self.allow_hidden and paths.is_hidden(path):
             raise HTTPError(404, f"directory does not exist: {path!r}")
         model = models.base_model(path, "directory", own_time)
@@ -351,9 +355,8 @@ class ShelfContentsManager(AsyncContentsManager):
         return model
 
     def _missing_dir(self, path: str, missing_ok: bool) -> None:
-        if missing_ok:
-            return None
-        raise HTTPError(404, f"directory does not exist: {path!r}")
+        if not missing_ok:
+            raise HTTPError(404, f"directory does not exist: {path!r}")
 
     # ------------------------------------------------------------ save
     async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
@@ -509,9 +512,7 @@ class ShelfContentsManager(AsyncContentsManager):
             except NotFound:
                 keys = await self._keys_under(old_path)
                 if not keys:
-                    raise HTTPError(
-                        404, f"File or directory does not exist: {old_path}"
-                    ) from None
+                    raise HTTPError(404, f"File or directory does not exist: {old_path}") from None
                 pairs = [(k, new_path + k[len(old_path) :]) for k in keys]
             await self._move(pairs)
 
@@ -527,7 +528,11 @@ class ShelfContentsManager(AsyncContentsManager):
         )
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
-            made = [dst for (_, dst), r in zip(pairs, results) if not isinstance(r, BaseException)]
+            made = [
+                dst
+                for (_, dst), r in zip(pairs, results, strict=True)
+                if not isinstance(r, BaseException)
+            ]
             try:
                 await self.store.delete(made)
             except StoreError:

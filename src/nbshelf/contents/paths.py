@@ -33,7 +33,9 @@ def normalize(path: str) -> str:
     if any(p in ("", ".", "..") for p in parts):
         raise HTTPError(400, f"Invalid path {path!r}: empty, '.' and '..' segments are not allowed")
     if len(path.encode("utf-8")) > MAX_PATH_BYTES:
-        raise HTTPError(400, f"Path too long ({len(path.encode('utf-8'))} bytes, max {MAX_PATH_BYTES})")
+        raise HTTPError(
+            400, f"Path too long ({len(path.encode('utf-8'))} bytes, max {MAX_PATH_BYTES})"
+        )
     return path
 
 

@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import IO, Any, ClassVar, TypeVar, Union
+from typing import IO, Any, ClassVar, TypeVar
 
 from .errors import InvalidKey, Unsupported
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 #: What ``put`` accepts: bytes, or a readable binary file positioned at its start
 #: (spooled uploads are streamed from disk, never read whole into memory).
-PutBody = Union[bytes, IO[bytes]]
+PutBody = bytes | IO[bytes]
 
 MAX_KEY_BYTES = 1024
 _MD5_RE = re.compile(r"^[0-9a-f]{32}$")
@@ -252,7 +252,9 @@ class ObjectStore(abc.ABC):
             page.next_token,
         )
 
-    async def walk(self, prefix: str = "", *, delimiter: str | None = "/") -> AsyncIterator[ListPage]:
+    async def walk(
+        self, prefix: str = "", *, delimiter: str | None = "/"
+    ) -> AsyncIterator[ListPage]:
         """Every page of a listing, one request each."""
         token: str | None = None
         while True:

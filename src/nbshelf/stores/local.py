@@ -15,7 +15,6 @@ import hashlib
 import json
 import mimetypes
 import os
-import shutil
 import stat
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -98,7 +97,11 @@ class LocalStore(ObjectStore):
                 key=key, size=0, last_modified=_mtime(st), content_type=DIRECTORY_CONTENT_TYPE
             )
         attrs = self._read_attrs(path)
-        if md5 is None and attrs.get("mtime_ns") == st.st_mtime_ns and attrs.get("size") == st.st_size:
+        if (
+            md5 is None
+            and attrs.get("mtime_ns") == st.st_mtime_ns
+            and attrs.get("size") == st.st_size
+        ):
             md5 = attrs.get("md5")
         if md5 is None:
             md5 = self._hash_file(path)
@@ -131,7 +134,9 @@ class LocalStore(ObjectStore):
             return self._not_found(key)
         if e.errno in (errno.EEXIST, errno.EISDIR, errno.ENOTEMPTY):
             return Conflict(
-                f"{key!r} conflicts with an existing file or folder", store=self.description, key=key
+                f"{key!r} conflicts with an existing file or folder",
+                store=self.description,
+                key=key,
             )
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             return StoreError(f"permission denied writing {key!r}", store=self.description, key=key)
@@ -310,7 +315,9 @@ class LocalStore(ObjectStore):
         self.requests.add("LIST")
         return await self._run(self._list_sync, prefix, delimiter, token, limit)
 
-    def _list_sync(self, prefix: str, delimiter: str | None, token: str | None, limit: int) -> ListPage:
+    def _list_sync(
+        self, prefix: str, delimiter: str | None, token: str | None, limit: int
+    ) -> ListPage:
         if delimiter not in (None, "/"):
             raise StoreError("the local store lists with delimiter '/' or none")
         entries = sorted(self._entries(prefix, recursive=delimiter is None))

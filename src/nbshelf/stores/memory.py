@@ -80,9 +80,7 @@ class MemoryStore(ObjectStore):
             size=len(data),
             last_modified=datetime.now(timezone.utc),
             etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
-            content_type=content_type
-            or mimetypes.guess_type(key)[0]
-            or "application/octet-stream",
+            content_type=content_type or mimetypes.guess_type(key)[0] or "application/octet-stream",
             metadata=dict(metadata),
         )
         return self._store(key, data, info)
@@ -106,8 +104,10 @@ class MemoryStore(ObjectStore):
         self.requests.add("LIST")
         objects: list[ObjectInfo] = []
         prefixes: list[PrefixInfo] = []
-        start = bisect.bisect_right(self._keys, token) if token else bisect.bisect_left(
-            self._keys, prefix
+        start = (
+            bisect.bisect_right(self._keys, token)
+            if token
+            else bisect.bisect_left(self._keys, prefix)
         )
         last: str | None = None
         i = start
