@@ -483,10 +483,13 @@ class SwiftStore(ObjectStore):
     ) -> ListPage:
         # One more than asked tells whether another page exists: N entries cost
         # ceil(N/limit) requests, never one extra empty page.
-        _, items = await self._call(
-            "get_container", self.container, marker=token, limit=limit + 1, prefix=prefix or None,
-            delimiter=delimiter, full_listing=False,
-        )
+        try:
+            _, items = await self._call(
+                "get_container", self.container, marker=token, limit=limit + 1,
+                prefix=prefix or None, delimiter=delimiter, full_listing=False,
+            )
+        except NotFound:  # no container yet (made on the first put): nothing in it
+            return ListPage([], [], None)
         more = len(items) > limit
         items = items[:limit]
         objects: list[ObjectInfo] = []
