@@ -34,6 +34,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -449,26 +450,60 @@ class SwiftServer:
         )
         try:
             for name in ("account", "container", "object", "proxy"):
-                out = open(log / f"{name}.log", "ab")  # noqa: SIM115 - kept by the child
-                self.procs[name] = subprocess.Popen(
-                    [
-                        str(self.python),
-                        str(lib / "nbshelf_test_run.py"),
-                        str(etc / f"{name}-server.conf"),
-                        f"{name}-server",
-                    ],
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                    start_new_session=True,
-                )
-                out.close()
+                self._spawn(name)
             self._wait_ready()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _spawn(self, name: str) -> None:
+        lib, etc = self.data / "lib", self.data / "etc"
+        out = open(self.data / "log" / f"{name}.log", "ab")  # noqa: SIM115 - kept by the child
+        self.procs[name] = subprocess.Popen(
+            [
+                str(self.python),
+                str(lib / "nbshelf_test_run.py"),
+                str(etc / f"{name}-server.conf"),
+                f"{name}-server",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=self._env(lib),
+            start_new_session=True,
+        )
+        out.close()
+
+    def stop_proxy(self) -> None:
+        """Stop only the proxy server (a Swift outage as clients see it: connection
+        refused). Its in-process token cache goes with it: tempauth tokens are
+        forgotten, as after a real proxy restart without memcached."""
+        proc = self.procs.pop("proxy", None)
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+    def start_proxy(self) -> None:
+        """Start the proxy again on the same port (after :meth:`stop_proxy`)."""
+        if "proxy" in self.procs:
+            return
+        deadline = time.monotonic() + 10
+        while True:  # the old listener may take a moment to let go of the port
+            try:
+                with socket.socket() as s:
+                    s.bind((HOST, self.ports["proxy"]))
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self._spawn("proxy")
+        self._wait_ready()
 
     def stop(self, purge: bool | None = None) -> None:
         """Stop the servers this object started (by PID); delete its own temp dir."""
