@@ -16,7 +16,7 @@ from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
 from tornado.web import HTTPError
 from traitlets import Integer
 
-from ..stores import NotFound, ObjectStore, gather_bounded
+from ..stores import NotFound, ObjectStore
 from . import paths
 from .errors import store_errors
 
@@ -119,7 +119,7 @@ class ShelfCheckpoints(AsyncCheckpoints):
             keys = [o.key for o in listing.objects]
             if not keys:
                 return
-            await gather_bounded((self.store.copy(k, new + k[len(old) :]) for k in keys), 16)
+            await self.store.copy_many((k, new + k[len(old) :]) for k in keys)
             await self.store.delete(keys)
 
     async def delete_all_checkpoints(self, path: str) -> None:

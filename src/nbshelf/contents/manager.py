@@ -20,7 +20,7 @@ from jupyter_server.services.contents.manager import AsyncContentsManager, copy_
 from tornado.web import HTTPError
 from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
 
-from ..stores import NotFound, ObjectStore, StoreError, gather_bounded, open_store
+from ..stores import NotFound, ObjectStore, StoreError, open_store
 from ..stores.local import TEMP_PREFIX, LocalStore
 from . import models, paths
 from .checkpoints import ShelfCheckpoints
@@ -488,10 +488,7 @@ class ShelfContentsManager(AsyncContentsManager):
         """Copy what is about to be deleted under .nbshelf/trash/<time>/, server side."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
         base = f"{paths.TRASH}{stamp}/"
-        await gather_bounded(
-            (self.store.copy(k, base + k) for k in keys if not k.endswith("/")),
-            self.max_concurrency,
-        )
+        await self.store.copy_many((k, base + k) for k in keys if not k.endswith("/"))
 
     # ------------------------------------------------------------ rename and copy
     async def rename_file(self, old_path: str, new_path: str) -> None:
@@ -521,11 +518,7 @@ class ShelfContentsManager(AsyncContentsManager):
 
         A failed copy deletes the copies already made and leaves every source intact.
         """
-        results = await gather_bounded(
-            (self.store.copy(src, dst) for src, dst in pairs),
-            self.max_concurrency,
-            return_exceptions=True,
-        )
+        results = await self.store.copy_many(pairs, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             made = [
@@ -589,10 +582,7 @@ class ShelfContentsManager(AsyncContentsManager):
                 f"Can't copy folders larger than {self.max_copy_folder_size_mb}MB, "
                 f"{path} is {total / 1024 / 1024:.0f}MB",
             )
-        await gather_bounded(
-            (self.store.copy(o.key, dest + o.key[len(path) :]) for o in listing.objects),
-            self.max_concurrency,
-        )
+        await self.store.copy_many((o.key, dest + o.key[len(path) :]) for o in listing.objects)
         if not any(o.key == paths.marker(path) for o in listing.objects):
             await self.store.put(paths.marker(dest), b"", content_type="application/directory")
         model = await self._dir_model(dest, content=False)

@@ -256,6 +256,14 @@ class ObstoreBackedStore(ObjectStore):
         await self._call(obstore.copy_async(self._os, src, dst), src)
         return await self._head_after_write(dst, dst)
 
+    async def _copy_no_info(self, src: str, dst: str) -> None:
+        """COPY alone when the caller needs no info (folder renames): no HEAD after it."""
+        if src.endswith("/") or dst.endswith("/"):
+            await self._copy(src, dst)
+            return
+        self.requests.add("COPY")
+        await self._call(obstore.copy_async(self._os, src, dst), src)
+
     # ------------------------------------------------------------ listing
     async def _list(
         self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
