@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import free_port
 
 HERE = Path(__file__).parent
@@ -43,8 +44,19 @@ def test_installed_server_answers_at_its_hostname_and_refuses_foreign_hosts(
     )
     script = 'mount --bind "$1" /etc && exec "$2" "$3" "$4" "$5"'
     result = subprocess.run(
-        ["unshare", "-m", "sh", "-c", script, "sh", str(etc), sys.executable]
-        + [str(HERE / "ns_scenario.py"), str(work), str(port)],
+        [
+            "unshare",
+            "-m",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(etc),
+            sys.executable,
+            str(HERE / "ns_scenario.py"),
+            str(work),
+            str(port),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -55,7 +67,7 @@ def test_installed_server_answers_at_its_hostname_and_refuses_foreign_hosts(
     out = json.loads(line.removeprefix("RESULT "))
 
     assert out["install_rc"] == 0 and out["install_again_rc"] == 0
-    assert f"127.0.0.13\tpy" in out["hosts_after_install"]
+    assert "127.0.0.13\tpy" in out["hosts_after_install"]
     assert out["hosts_after_install"].startswith(original_hosts)
     assert out["hosts_unchanged_by_second_install"] and out["unit_unchanged_by_second_install"]
     assert out["backup_exists"]

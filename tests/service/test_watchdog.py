@@ -64,9 +64,9 @@ def test_child_argv_drops_keep_alive_and_keeps_extra(tmp_path: Path) -> None:
 
 def _answering_child(home: Path, port: int, not_pid: set[int]) -> dict[str, Any] | None:
     for info in runtime_infos(home):
-        if info.get("port") == port and info["pid"] not in not_pid and alive(info["pid"]):
-            if status(info["url"], info["token"]) == 200:
-                return info
+        mine = info.get("port") == port and info["pid"] not in not_pid and alive(info["pid"])
+        if mine and status(info["url"], info["token"]) == 200:
+            return info
     return None
 
 
