@@ -4,8 +4,7 @@ Real servers fail in ways a mock never shows: a connection cut in the middle of 
 upload, a server that accepts and then stalls, a gateway answering 503. This proxy
 sits on 127.0.0.1 in front of any TCP server (Swift, S3, ...) and forwards bytes
 unchanged (so ``Host`` headers, hence storage URLs handed out by the server, name the
-proxy) until told to misbehave. The mode applies to connections accepted from then
-on; :meth:`FaultProxy.set` changes it at any time::
+proxy) until told to misbehave; :meth:`FaultProxy.set` changes the mode at any time::
 
     with FaultProxy("127.0.0.1", swift_port) as proxy:
         proxy.set("cut_request", after=1_000_000)   # upstream sees a truncated body
@@ -19,9 +18,9 @@ Modes:
 - ``reset``: close with a TCP reset (SO_LINGER 0).
 - ``delay``: wait ``seconds`` before forwarding a new connection.
 - ``status``: answer ``status`` (default 503) with a short body; nothing is forwarded.
-- ``cut_request``: forward the first ``after`` bytes the client sends, then cut both sides.
-- ``cut_response``: forward the first ``after`` bytes the server answers, then cut both.
-- ``pause``: accept, forward nothing until the mode changes (a stalled server).
+- ``cut_request``: forward ``after`` more bytes the client sends, then reset both sides.
+- ``cut_response``: forward ``after`` more bytes the server answers, then reset both.
+- ``pause``: forward nothing (new or open connections) until the mode changes (a stall).
 
 It counts connections and bytes (``stats``) so a test can tell the fault happened.
 """
@@ -58,6 +57,7 @@ class FaultProxy:
         self._changed = threading.Condition(self._lock)
         self._listener: socket.socket | None = None
         self._socks: set[socket.socket] = set()
+        self._generation = 0
         self._thread: threading.Thread | None = None
 
     @property
@@ -70,11 +70,14 @@ class FaultProxy:
 
     # ------------------------------------------------------------ control
     def set(self, mode: str, **params: Any) -> None:
-        """Switch mode (for connections accepted from now on; ``pause`` ends for all)."""
+        """Switch mode. ``refuse``, ``reset``, ``status`` and ``delay`` act on connections
+        accepted from now on; ``cut_*`` and ``pause`` on open (keep-alive) ones too, the
+        cut counting the bytes forwarded since this call."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
         with self._changed:
             self.mode, self.params = mode, params
+            self._generation += 1
             self._changed.notify_all()
 
     def start(self) -> FaultProxy:
@@ -144,9 +147,7 @@ class FaultProxy:
             _close(client)
             return
         if mode == "pause":
-            with self._changed:
-                while self.mode == "pause" and self._listener is not None:
-                    self._changed.wait(0.5)
+            self._current()
         if mode == "delay":
             time.sleep(float(params.get("seconds", 1.0)))
         try:
@@ -156,17 +157,22 @@ class FaultProxy:
             return
         upstream.settimeout(None)
         self._track(upstream)
-        up_limit = int(params["after"]) if mode == "cut_request" else None
-        down_limit = int(params["after"]) if mode == "cut_response" else None
         pair = (client, upstream)
-        threading.Thread(
-            target=self._pump, args=(client, upstream, "up", up_limit, pair), daemon=True
-        ).start()
-        self._pump(upstream, client, "down", down_limit, pair)
+        threading.Thread(target=self._pump, args=(client, upstream, "up", pair),
+                         daemon=True).start()
+        self._pump(upstream, client, "down", pair)
 
-    def _pump(self, src: socket.socket, dst: socket.socket, direction: str, limit: int | None,
+    def _current(self) -> tuple[str, dict[str, Any], int]:
+        """The mode now (waiting while it is ``pause``) and its generation."""
+        with self._changed:
+            while self.mode == "pause" and self._listener is not None:
+                self._changed.wait(0.5)
+            return self.mode, self.params, self._generation
+
+    def _pump(self, src: socket.socket, dst: socket.socket, direction: str,
               pair: tuple[socket.socket, socket.socket]) -> None:
-        sent = 0
+        gen, sent = -1, 0  # bytes forwarded this way since the mode last changed
+        cut_mode = "cut_request" if direction == "up" else "cut_response"
         try:
             while True:
                 data = src.recv(65536)
@@ -174,8 +180,11 @@ class FaultProxy:
                     with contextlib.suppress(OSError):
                         dst.shutdown(socket.SHUT_WR)
                     return
-                if limit is not None and sent + len(data) >= limit:
-                    dst.sendall(data[: max(0, limit - sent)])
+                mode, params, g = self._current()
+                if g != gen:
+                    gen, sent = g, 0
+                if mode == cut_mode and sent + len(data) >= int(params["after"]):
+                    dst.sendall(data[: max(0, int(params["after"]) - sent)])
                     self.stats[f"cut_{direction}"] += 1
                     for s in pair:  # a reset on both sides: nothing more gets through
                         with contextlib.suppress(OSError):

@@ -495,7 +495,8 @@ class SwiftServer:
         deadline = time.monotonic() + 10
         while True:  # the old listener may take a moment to let go of the port
             try:
-                with socket.socket() as s:
+                with socket.socket() as s:  # REUSEADDR: TIME_WAIT is fine, a listener not
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                     s.bind((HOST, self.ports["proxy"]))
                 break
             except OSError:

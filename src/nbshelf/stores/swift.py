@@ -18,6 +18,7 @@ one object has one ``last_modified`` whichever request saw it.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import mimetypes
@@ -364,8 +365,11 @@ class SwiftStore(ObjectStore):
             else:
                 content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         if isinstance(body, bytes | bytearray | memoryview):
-            data: Any = bytes(body)
-            size = len(data)
+            # swiftclient cannot resend a bytes body (no seek): a retry after a dropped
+            # connection, or after a 401 to renew the token, would fail. A BytesIO it
+            # rewinds and sends again.
+            data: Any = io.BytesIO(bytes(body))
+            start, size = 0, len(body)
         else:
             start = body.tell()
             body.seek(0, 2)
@@ -389,8 +393,7 @@ class SwiftStore(ObjectStore):
             response = await put()
         except NotFound:  # the container is missing: create it on first use, once
             await self._ensure_container()
-            if not isinstance(data, bytes):
-                data.seek(start)
+            data.seek(start)
             response = await put()
         h = {k.lower(): v for k, v in response.get("headers", {}).items()}
         return ObjectInfo(
