@@ -31,6 +31,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.web_app.add_handlers(
         ".*$", [(url_path_join(base, "nbshelf/api/status"), StatusHandler)]
     )
+    from .share.handlers import setup as setup_shares
+
+    setup_shares(serverapp)
     cm = serverapp.contents_manager
     if isinstance(cm, ShelfContentsManager):
         serverapp.log.info("nbshelf %s: notebooks in %s", __version__, cm.store_description)

@@ -1,0 +1,168 @@
+"""Sharing helpers for the Swift store that swift.py does not need for notebooks:
+a public container, the account's temp-URL key, Rackspace CDN enabling.
+
+They operate on a :class:`SwiftStore` through its own connection pool and
+error translation (``_call``), so every request is counted and every failure is
+a typed store error without secrets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from typing import Any
+from urllib.parse import quote, urlparse
+
+from .errors import AuthFailed, NotFound, StoreError, Unsupported
+from .swift import SwiftStore
+
+#: The service type of Rackspace's CDN management endpoint in the service catalog.
+CDN_SERVICE_TYPE = "rax:object-cdn"
+
+
+async def ensure_public_container(store: SwiftStore, container: str) -> None:
+    """Create ``container`` (or update it) readable by anyone, without listings.
+
+    ``.r:*`` lets anyone GET an object whose name they know; leaving out
+    ``.rlistings`` keeps the names (which hold the unguessable share ids) unlisted.
+    """
+    if container == store.container:
+        raise StoreError(
+            "the public container must not be the notebooks' own container "
+            "(that would make every notebook public)",
+            store=store.description,
+        )
+    try:
+        await store._call("put_container", container, headers={"X-Container-Read": ".r:*"})
+    except AuthFailed as e:
+        raise AuthFailed(
+            f"{store.config.who} may not create or change the public container "
+            f"{container!r}: create it with `swift post -r '.r:*' {container}` "
+            f"or share with an expiring link ({e.message})",
+            store=store.description,
+        ) from None
+
+
+async def put_into(
+    store: SwiftStore, container: str, key: str, data: bytes, content_type: str
+) -> None:
+    await store._call(
+        "put_object",
+        container,
+        key,
+        data,
+        content_length=len(data),
+        content_type=content_type,
+        key=key,
+    )
+
+
+async def delete_from(store: SwiftStore, container: str, keys: list[str]) -> None:
+    for key in keys:
+        with contextlib.suppress(NotFound):
+            await store._call("delete_object", container, key, key=key)
+
+
+def object_url(store: SwiftStore, container: str, key: str) -> str:
+    """The plain URL of an object in ``container`` of the store's account."""
+    base = str(store._auth.url or store.config.storage_url or "")
+    if not base:
+        raise StoreError("the storage URL is not known yet", store=store.description)
+    return f"{base.rstrip('/')}/{quote(container)}/{quote(key)}"
+
+
+async def ensure_temp_url_key(store: SwiftStore) -> bool:
+    """Make sure the account has a temp-URL key; set a random one if it has none.
+
+    Returns True if this call set it. A user who may not change account metadata
+    gets a clear error. An existing key is never replaced (that would break every
+    link already signed with it).
+    """
+    if store.config.temp_url_key:
+        return False
+    headers = await store._call("head_account")
+    lower = {k.lower(): v for k, v in headers.items()}
+    if lower.get("x-account-meta-temp-url-key") or lower.get("x-account-meta-temp-url-key-2"):
+        return False
+    try:
+        await store._call(
+            "post_account", headers={"X-Account-Meta-Temp-URL-Key": secrets.token_urlsafe(32)}
+        )
+    except AuthFailed:
+        raise Unsupported(
+            f"the Swift account has no temp-URL key and {store.config.who} may not set one: "
+            "ask the account's admin to run `swift post -m Temp-URL-Key:<secret>`, or set "
+            "the temp_url_key option",
+            store=store.description,
+        ) from None
+    return True
+
+
+# ---------------------------------------------------------------------------- Rackspace CDN
+def is_rackspace(store: SwiftStore) -> bool:
+    return store.config.auth_version == "rackspace"
+
+
+def cdn_endpoint(store: SwiftStore) -> str | None:
+    """The CDN management URL from the service catalog (Rackspace), or None."""
+    auth: Any = store._auth
+    session = getattr(auth, "_session", None)
+    if session is None:
+        return None
+    cfg = store.config
+    try:
+        url = session.get_endpoint(
+            service_type=CDN_SERVICE_TYPE, interface=cfg.interface, region_name=cfg.region
+        )
+    except Exception:
+        return None
+    return str(url).rstrip("/") if url else None
+
+
+async def cdn_enable(store: SwiftStore, container: str) -> str:
+    """CDN-enable ``container`` through the catalog's CDN management endpoint and return
+    its HTTPS CDN base URL (``X-Cdn-Ssl-Uri``)."""
+    await store._run(store._auth.current)
+    endpoint = cdn_endpoint(store)
+    if not endpoint:
+        raise Unsupported(
+            "the service catalog has no CDN management endpoint (rax:object-cdn)"
+            f"{' in region ' + store.config.region if store.config.region else ''}",
+            store=store.description,
+        )
+
+    def run() -> dict[str, str]:
+        import requests
+
+        _, token = store._auth.current()
+        url = f"{endpoint}/{quote(container)}"
+        headers = {"X-Auth-Token": token, "X-CDN-Enabled": "True", "X-TTL": "900"}
+        store.requests.add("CDN")
+        resp = requests.put(url, headers=headers, timeout=store.config.timeout)
+        if resp.status_code in (401, 403):
+            raise AuthFailed(
+                f"the CDN service refused to enable {container!r} (HTTP {resp.status_code})",
+                store=store.description,
+            )
+        if resp.status_code >= 300:
+            host = urlparse(endpoint).netloc
+            raise StoreError(
+                f"the CDN service at {host} answered HTTP {resp.status_code} enabling "
+                f"{container!r}",
+                store=store.description,
+            )
+        h = {k.lower(): v for k, v in resp.headers.items()}
+        if "x-cdn-ssl-uri" not in h:
+            store.requests.add("CDN")
+            head = requests.head(url, headers={"X-Auth-Token": token}, timeout=store.config.timeout)
+            h = {k.lower(): v for k, v in head.headers.items()}
+        return h
+
+    h = await store._run(run)
+    uri = h.get("x-cdn-ssl-uri") or h.get("x-cdn-uri")
+    if not uri:
+        raise StoreError(
+            f"the CDN service enabled {container!r} but gave no CDN URL",
+            store=store.description,
+        )
+    return uri.rstrip("/")
