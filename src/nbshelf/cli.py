@@ -13,6 +13,8 @@ from ._version import __version__
 COMMAND_MODULES = (
     "nbshelf.serve",
     "nbshelf.service.cli",
+    "nbshelf.trash_cli",
+    "nbshelf.share.cli",
 )
 
 
