@@ -1,0 +1,183 @@
+"""Run the whole benchmark in one go: start the servers, measure every target, write
+``benchmarks/results/latest.json`` and ``docs/performance.md``.
+
+    python -m benchmarks.run              # everything (scripts/bench.sh does this)
+    python -m benchmarks.run --quick --servers local --no-doc --out /tmp/r.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # tests.servers (the launchers) live at the repo root
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import targets as tg  # noqa: E402
+from benchmarks.harness import Settings, run_target  # noqa: E402
+
+DEFAULT_OUT = REPO / "benchmarks" / "results" / "latest.json"
+DEFAULT_DOC = REPO / "docs" / "performance.md"
+COMMAND = "scripts/bench.sh"
+
+#: Target builders per server, in table order. Local builders take no server.
+LOCAL: list[tuple[str, Callable[[], tg.Target]]] = [
+    ("jupyter_server/disk", tg.floor_target),
+    ("nbshelf/disk", tg.nbshelf_local_target),
+]
+REMOTE: dict[str, list[tuple[str, str | None, Callable[[tg.Server], tg.Target]]]] = {
+    "swift": [
+        ("nbshelf/swift", None, tg.nbshelf_swift_target),
+        ("nbshelf/s3", None, tg.nbshelf_s3_target),
+        ("s3contents/s3", "s3contents", tg.s3contents_target),
+        ("jupyter-fs/s3", "jupyter-fs", tg.jupyterfs_target),
+    ],
+    "moto": [
+        ("nbshelf/s3", None, tg.nbshelf_s3_target),
+        ("s3contents/s3", "s3contents", tg.s3contents_target),
+        ("jupyter-fs/s3", "jupyter-fs", tg.jupyterfs_target),
+    ],
+}
+STARTERS: dict[str, Callable[[], tg.Server]] = {"swift": tg.start_swift, "moto": tg.start_moto}
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _failed(tid: str, server: str, reason: str) -> dict[str, Any]:
+    name, _, api = tid.partition("/")
+    return {
+        "id": f"{tid}@{server}",
+        "name": name,
+        "server": server,
+        "api": api,
+        "notes": [],
+        "error": reason,
+        "ops": {},
+    }
+
+
+async def run_all(
+    servers: list[str],
+    settings: Settings,
+    *,
+    memory_target: bool = False,
+    only_ops: set[str] | None = None,
+    command: str = COMMAND,
+) -> dict[str, Any]:
+    """Measure every target of the named servers ("local", "swift", "moto")."""
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "meta": {
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "command": command,
+            "machine": tg.env_summary(),
+            "versions": tg.versions(),
+            "settings": {k: v for k, v in vars(settings).items()},
+        },
+        "servers": {},
+        "targets": [],
+    }
+    if "local" in servers:
+        results["servers"]["local"] = {"label": "local disk (no server, no network)"}
+        builders = list(LOCAL)
+        if memory_target:
+            builders.append(("nbshelf/memory", tg.nbshelf_memory_target))
+        for tid, build in builders:
+            results["targets"].append(await _run_one(tid, "local", build, settings, only_ops))
+    for name in [s for s in ("swift", "moto") if s in servers]:
+        log(f"starting {name} ...")
+        try:
+            server = STARTERS[name]()
+        except Exception as e:
+            reason = f"{name} could not be started: {type(e).__name__}: {e}"
+            log(reason)
+            results["servers"][name] = {"label": name, "error": reason}
+            for tid, _, _ in REMOTE[name]:
+                results["targets"].append(_failed(tid, name, reason))
+            continue
+        results["servers"][name] = {"label": server.label, "version": server.version}
+        try:
+            for tid, dist, builder in REMOTE[name]:
+                if dist and tg.installed(dist) is None:
+                    results["targets"].append(
+                        _failed(
+                            tid,
+                            name,
+                            f"{dist} is not installed in this environment "
+                            "(scripts/bench.sh installs it in .venv-bench)",
+                        )
+                    )
+                    continue
+                results["targets"].append(
+                    await _run_one(tid, name, lambda b=builder, s=server: b(s), settings, only_ops)
+                )
+        finally:
+            assert server.stop is not None
+            server.stop()
+    results["meta"]["elapsed_s"] = round(time.perf_counter() - started, 1)
+    results["meta"]["loadavg_at_end"] = list(__import__("os").getloadavg())
+    return results
+
+
+async def _run_one(
+    tid: str,
+    server: str,
+    build: Callable[[], tg.Target],
+    settings: Settings,
+    only_ops: set[str] | None,
+) -> dict[str, Any]:
+    log(f"target {tid}@{server}")
+    try:
+        target = build()
+    except Exception as e:
+        from benchmarks.harness import short
+
+        return _failed(tid, server, f"cannot be set up: {short(e)}")
+    try:
+        return await run_target(target, settings, log=log, only=only_ops)
+    finally:
+        target.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--servers",
+        default="local,swift,moto",
+        help="comma list of local, swift, moto (default: all)",
+    )
+    p.add_argument("--quick", action="store_true", help="one repetition, no latency phase")
+    p.add_argument("--ops", default="", help="comma list of operations (default: all)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--doc", type=Path, default=DEFAULT_DOC)
+    p.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
+    p.add_argument("--command", default=COMMAND, help="the command recorded in the results")
+    args = p.parse_args(argv)
+    settings = Settings.quick() if args.quick else Settings()
+    servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    only = {o.strip() for o in args.ops.split(",") if o.strip()} or None
+    results = asyncio.run(run_all(servers, settings, only_ops=only, command=args.command))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    log(f"wrote {args.out}")
+    if not args.no_doc:
+        from benchmarks.report import render
+
+        args.doc.parent.mkdir(parents=True, exist_ok=True)
+        args.doc.write_text(render(results))
+        log(f"wrote {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
