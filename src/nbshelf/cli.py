@@ -14,7 +14,6 @@ COMMAND_MODULES = (
     "nbshelf.serve",
     "nbshelf.service.cli",
     "nbshelf.trash_cli",
-    "nbshelf.share.cli",
 )
 
 

@@ -12,7 +12,7 @@ import getpass
 import os
 import time
 from collections import OrderedDict
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import nbformat
@@ -22,7 +22,7 @@ from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
 
 from ..stores import NotFound, ObjectStore, StoreError, open_store
 from ..stores.local import TEMP_PREFIX, LocalStore
-from . import models, paths
+from . import models, paths, trash
 from .checkpoints import ShelfCheckpoints
 from .errors import http_error, store_errors
 from .uploads import ChunkSpool, spool_dir_default
@@ -59,6 +59,12 @@ class ShelfContentsManager(AsyncContentsManager):
         help="Move deleted files and folders to .nbshelf/trash/ in the store instead of "
         "deleting them for good.",
     )
+    trash_retention_days = Integer(
+        30,
+        config=True,
+        help="Days deleted files stay in .nbshelf/trash/ (0: keep them until 'nbshelf trash "
+        "empty').",
+    )
     always_delete_dir = Bool(
         False,
         config=True,
@@ -78,6 +84,7 @@ class ShelfContentsManager(AsyncContentsManager):
         "nbshelf.stores.base.ObjectStore", allow_none=True, help="A store object (for embedding)."
     )
     _store: ObjectStore | None = None
+    _last_trash_prune = -1e9
 
     @default("store_url")
     def _store_url_default(self) -> str:
@@ -477,18 +484,21 @@ class ShelfContentsManager(AsyncContentsManager):
                 ):
                     raise HTTPError(400, f"Directory {path} not empty") from None
             if self.delete_to_trash:
-                await self._to_trash(path, keys)
+                await self._to_trash(keys)
             await self.store.delete(keys)
 
     async def _keys_under(self, path: str) -> list[str]:
         listing = await self.store.list_all(paths.marker(path), delimiter=None)
         return [o.key for o in listing.objects]
 
-    async def _to_trash(self, path: str, keys: list[str]) -> None:
-        """Copy what is about to be deleted under .nbshelf/trash/<time>/, server side."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        base = f"{paths.TRASH}{stamp}/"
-        await self.store.copy_many((k, base + k) for k in keys if not k.endswith("/"))
+    async def _to_trash(self, keys: list[str]) -> None:
+        """Copy what is about to be deleted into the trash, then prune old batches
+        (at most once an hour, so a delete usually costs no extra listing)."""
+        await trash.move_to_trash(self.store, keys)
+        now = time.monotonic()
+        if self.trash_retention_days > 0 and now - self._last_trash_prune > 3600:
+            self._last_trash_prune = now
+            await trash.purge(self.store, timedelta(days=self.trash_retention_days))
 
     # ------------------------------------------------------------ rename and copy
     async def rename_file(self, old_path: str, new_path: str) -> None:
