@@ -14,6 +14,7 @@ COMMAND_MODULES = (
     "nbshelf.serve",
     "nbshelf.service.cli",
     "nbshelf.trash_cli",
+    "nbshelf.share.cli",
 )
 
 
