@@ -17,7 +17,7 @@ from typing import Any
 from ..stores import StoreError, open_store
 from .config import ShareConfig
 from .models import Share, ShareError, human_duration, parse_duration
-from .publish import ShareService
+from .publish import ShareService, revoked_message
 
 ENV_STORE = "NBSHELF_STORE"
 
@@ -104,7 +104,7 @@ async def _main(args: argparse.Namespace) -> int:
             print(
                 json.dumps(share.to_api(), indent=1)
                 if args.json
-                else f"revoked {share.id} ({share.path}): {share.note}"
+                else f"revoked {share.id} ({share.path}): {revoked_message(share)}"
             )
             return 0
         if args.update:

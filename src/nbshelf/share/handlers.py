@@ -16,7 +16,7 @@ from ..contents import ShelfContentsManager
 from ..stores import StoreError
 from .config import ShareConfig
 from .models import ShareError, parse_duration
-from .publish import ShareService
+from .publish import ShareService, revoked_message
 
 SERVICE_KEY = "nbshelf_share_service"
 CONFIG_KEY = "nbshelf_share_config"
@@ -118,7 +118,7 @@ class ShareHandler(_ShareAPIHandler):
             share = await self.shares.revoke(share_id)
         except ShareError as e:
             raise self.share_error(e) from None
-        self.answer({**share.to_api(), "message": share.note})
+        self.answer({**share.to_api(), "message": revoked_message(share)})
 
 
 class ShareUpdateHandler(_ShareAPIHandler):

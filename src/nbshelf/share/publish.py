@@ -327,6 +327,22 @@ class ShareService:
             await self.store.delete(keys)
 
 
+def revoked_message(share: Share) -> str:
+    """What revoking did, in words, for this kind of link."""
+    if share.kind == "expiring":
+        until = f"{share.expires:%Y-%m-%d %H:%M} UTC" if share.expires else "it expires"
+        return (
+            "The snapshot is deleted: the signed link stays formally valid until "
+            f"{until} but now finds nothing. Copies already downloaded cannot be recalled."
+        )
+    if "CDN" in share.note:
+        return (
+            "The public snapshot is deleted; the CDN may serve cached copies for up to "
+            "15 minutes more."
+        )
+    return "The snapshot is deleted: the link no longer works."
+
+
 def _share_error(e: StoreError) -> ShareError:
     from ..contents.errors import http_error
 
