@@ -290,13 +290,15 @@ def nbshelf_memory_target() -> Target:
     from nbshelf import ShelfContentsManager
     from nbshelf.stores.memory import MemoryStore
 
-    url = f"memory://bench-{uuid.uuid4().hex[:8]}"
+    # One store object for every manager and the raw access: two MemoryStore objects of
+    # the same name share objects but not their sorted key index (listings differ).
+    store = MemoryStore.from_url(f"memory://bench-{uuid.uuid4().hex[:8]}")
     return Target(
         "nbshelf",
         "local",
         "memory",
-        lambda: ShelfContentsManager(store_url=url),
-        RawStore(MemoryStore.from_url(url)),
+        lambda: ShelfContentsManager(store_instance=store),
+        RawStore(store),
     )
 
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# bench.sh: the side-by-side benchmark (docs/performance.md), in one run.
+#
+# Makes (or reuses) .venv-bench: nbshelf (editable) plus the alternatives at their
+# latest PyPI versions (s3contents; jupyter-fs with its fsspec backend and s3fs) and
+# moto's server; makes .venv-swift for the real Swift (scripts/install-swift.sh);
+# then starts every server itself on 127.0.0.1 and runs `python -m benchmarks.run`,
+# which writes benchmarks/results/latest.json and docs/performance.md.
+#
+#   scripts/bench.sh                  # everything (about 10-15 minutes on 2 cores)
+#   scripts/bench.sh --servers local  # extra arguments go to benchmarks.run
+#   NBSHELF_BENCH_VENV  where the venv goes (default: <repo>/.venv-bench)
+#   PYTHON              interpreter to build it with (default: python3)
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${NBSHELF_BENCH_VENV:-$HERE/.venv-bench}
+PY=${PYTHON:-python3}
+PIP=(--quiet --disable-pip-version-check)
+
+if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c \
+  'import nbshelf, s3contents, jupyterfs.manager.fsspec, s3fs, moto.server, boto3, obstore, swiftclient' \
+  2>/dev/null; then
+  echo "bench: preparing $VENV" >&2
+  [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install "${PIP[@]}" --upgrade pip
+  # The alternatives first: s3fs pins aiobotocore, which pins botocore ...
+  "$VENV/bin/python" -m pip install "${PIP[@]}" -e "$HERE[swift,s3]" \
+    s3contents 'jupyter-fs[fsspec]' s3fs
+  # ... then moto and boto3 at the botocore that pin allows (no long backtracking).
+  BOTOCORE=$("$VENV/bin/python" -c 'import botocore; print(botocore.__version__)')
+  "$VENV/bin/python" -m pip install "${PIP[@]}" 'moto[server]' boto3 "botocore==$BOTOCORE"
+fi
+"$HERE/scripts/install-swift.sh"
+
+cd "$HERE"
+exec "$VENV/bin/python" -m benchmarks.run "$@"
