@@ -20,6 +20,8 @@ from .errors import StoreError
 
 #: Rackspace's public identity service (v2.0 with RAX-KSKEY:apiKeyCredentials).
 RACKSPACE_IDENTITY = "https://identity.api.rackspacecloud.com/v2.0"
+#: Overrides RACKSPACE_IDENTITY when no auth URL is configured.
+ENV_RACKSPACE_IDENTITY = "NBSHELF_RACKSPACE_IDENTITY_URL"
 RACKSPACE_REGIONS = ("DFW", "ORD", "IAD", "LON", "SYD", "HKG")
 AUTH_VERSIONS = ("1", "2", "3", "rackspace", "token")
 
@@ -97,6 +99,10 @@ class SwiftConfig:
             opts["timeout"] = float(opts["timeout"])
         cfg = cls(**opts)
         cfg.auth_version = cfg._infer_version()
+        if cfg.auth_version == "rackspace" and not cfg.auth_url:
+            # Bookstore's Cloud Files config names no identity URL; this variable points it
+            # at another Rackspace-compatible identity (a proxy, or the tests' stand-in)
+            cfg.auth_url = env.get(ENV_RACKSPACE_IDENTITY) or None
         cfg._validate()
         return cfg
 
