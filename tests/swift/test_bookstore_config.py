@@ -89,7 +89,9 @@ c.CloudFilesNotebookManager.region = u'DFW'
     assert [r["kind"] for r in identity.requests] == ["apiKey"]
     log = srv.log()
     assert "NotebookApp.notebook_manager_class is deprecated" in log
-    new_setting = "c.ServerApp.contents_manager_class = 'nbshelf.bookstore.CloudFilesNotebookManager'"
+    new_setting = (
+        "c.ServerApp.contents_manager_class = 'nbshelf.bookstore.CloudFilesNotebookManager'"
+    )
     assert new_setting in log
     assert RAX_KEY not in log
 
