@@ -7,6 +7,13 @@ with ``RAX-KSKEY:apiKeyCredentials`` (username + API key), or with
 older OpenStack clouds). It answers with a service catalog whose ``cloudFiles``
 (type ``object-store``) endpoints, one per region, are given by the test, and a
 token the *real* local Swift accepts: a tempauth token it fetches from that Swift.
+
+Also a stand-in for the Cloud Files CDN (catalog type ``rax:object-cdn``): the
+management API (``PUT``/``HEAD /cdn-mgmt/v1/<tenant>/<container>`` with
+``X-CDN-Enabled``, answering ``X-Cdn-Uri``/``X-Cdn-Ssl-Uri``) and a tiny "edge"
+(``GET /cdn-edge/<container>/<object>``) that serves a CDN-enabled container's
+objects anonymously from the real Swift, as the CDN does. The real CDN's URLs
+are https; this fake's are http on loopback.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ class RackspaceIdentity:
         passwords: dict[str, str] | None = None,
         tenant: tuple[str, str] = ("123456", "MossoCloudFS_123456"),
         swift_user: tuple[str, str] = ("test:tester", "testing"),
+        cdn_origin: str | None = None,
     ) -> None:
         self.swift_auth_url = swift_auth_url
         self.endpoints = endpoints  # region -> publicURL
@@ -40,6 +48,11 @@ class RackspaceIdentity:
         self.tenant_id, self.tenant_name = tenant
         self.swift_user = swift_user
         self.requests: list[dict[str, Any]] = []  # request bodies, secrets removed
+        # the CDN stand-in: the storage URL the edge reads from, containers enabled
+        self.cdn_origin = cdn_origin or (sorted(endpoints.items())[0][1] if endpoints else "")
+        self.cdn_enabled: set[str] = set()
+        self.cdn_requests: list[tuple[str, str]] = []  # (method, container)
+        self.tokens: set[str] = set()
         self.port = free_port()
         self._server: ThreadingHTTPServer | None = None
 
@@ -63,6 +76,15 @@ class RackspaceIdentity:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_PUT(self) -> None:
+                outer._cdn_manage(self, "PUT")
+
+            def do_HEAD(self) -> None:
+                outer._cdn_manage(self, "HEAD")
+
+            def do_GET(self) -> None:
+                outer._cdn_edge(self)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -105,6 +127,7 @@ class RackspaceIdentity:
             message = "Username or api key is invalid."
             return 401, {"unauthorized": {"code": 401, "message": message}}
         token = self._swift_token()
+        self.tokens.add(token)
         catalog = [
             {
                 "name": "cloudFiles",
@@ -119,7 +142,7 @@ class RackspaceIdentity:
                 "name": "cloudFilesCDN",
                 "type": "rax:object-cdn",
                 "endpoints": [
-                    {"region": r, "tenantId": self.tenant_name, "publicURL": "http://127.0.0.1:9"}
+                    {"region": r, "tenantId": self.tenant_name, "publicURL": self.cdn_url}
                     for r in sorted(self.endpoints)
                 ],
             },
@@ -144,3 +167,67 @@ class RackspaceIdentity:
         )
         with urllib.request.urlopen(req, timeout=10) as resp:
             return str(resp.headers["X-Auth-Token"])
+
+    # ------------------------------------------------------------------ CDN stand-in
+    @property
+    def cdn_url(self) -> str:
+        """The CDN management endpoint the catalog lists (type ``rax:object-cdn``)."""
+        return f"http://127.0.0.1:{self.port}/cdn-mgmt/v1/{self.tenant_name}"
+
+    def cdn_uri(self, container: str) -> str:
+        return f"http://127.0.0.1:{self.port}/cdn-edge/{container}"
+
+    def _cdn_manage(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        prefix = f"/cdn-mgmt/v1/{self.tenant_name}/"
+        container = handler.path.split("?", 1)[0][len(prefix) :] if handler.path.startswith(
+            prefix
+        ) else ""
+        status, headers = 404, {}
+        if not container or "/" in container:
+            status = 404
+        elif handler.headers.get("X-Auth-Token") not in self.tokens:
+            status = 401
+        else:
+            self.cdn_requests.append((method, container))
+            if method == "PUT" and handler.headers.get("X-CDN-Enabled", "").lower() == "true":
+                status = 201 if container not in self.cdn_enabled else 202
+                self.cdn_enabled.add(container)
+            elif container in self.cdn_enabled:
+                status = 204
+            if container in self.cdn_enabled:
+                headers = {
+                    "X-Cdn-Enabled": "True",
+                    "X-Cdn-Uri": self.cdn_uri(container),
+                    "X-Cdn-Ssl-Uri": self.cdn_uri(container),
+                    "X-Ttl": "900",
+                }
+        handler.send_response(status)
+        for k, v in headers.items():
+            handler.send_header(k, v)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    def _cdn_edge(self, handler: BaseHTTPRequestHandler) -> None:
+        """Anonymous GET of a CDN-enabled container's object, read from the real Swift."""
+        import urllib.error
+
+        rest = handler.path.split("?", 1)[0]
+        status, body, ctype = 404, b"not found", "text/plain"
+        if rest.startswith("/cdn-edge/"):
+            container, _, key = rest[len("/cdn-edge/") :].partition("/")
+            if container in self.cdn_enabled and key:
+                req = urllib.request.Request(
+                    f"{self.cdn_origin}/{container}/{key}",
+                    headers={"X-Auth-Token": self._swift_token()},
+                )
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as resp:
+                        status, body = resp.status, resp.read()
+                        ctype = resp.headers.get("Content-Type", ctype)
+                except urllib.error.HTTPError as e:
+                    status, body = e.code, b"origin error"
+        handler.send_response(status)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
