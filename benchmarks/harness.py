@@ -549,6 +549,8 @@ def _summarize(
     out["median_ms"] = _median([x.ms for x in plain])
     out["latency_ms"] = [round(x.ms, 2) for x in lat]
     out["median_latency_ms"] = _median([x.ms for x in lat])
+    out["block_ms"] = [round(x.block_ms, 2) for x in plain]
+    out["block_latency_ms"] = [round(x.block_ms, 2) for x in lat]
     out["max_block_ms"] = round(max(x.block_ms for x in plain), 2) if plain else None
     out["max_block_latency_ms"] = round(max(x.block_ms for x in lat), 2) if lat else None
     growth = [x.rss_growth for x in both if x.rss_growth is not None]

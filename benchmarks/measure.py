@@ -170,6 +170,8 @@ def _kind(r: Any) -> str:
     path = r.path
     if path.startswith("/auth/"):
         return "AUTH"
+    if path == "/info":  # Swift's capabilities (which middlewares, bulk delete limits)
+        return "INFO"
     if path.startswith("/v1/"):  # Swift's native API: /v1/AUTH_x/container/object
         parts = path.split("/", 4)
         has_obj = len(parts) > 4 and parts[4] != ""

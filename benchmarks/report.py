@@ -100,7 +100,12 @@ def _cell_requests(op: dict[str, Any] | None) -> str:
         parts.append("—")
     if store:
         s = _counts(store[0], short=True) + _later(store)
-        parts.append(f"store: {s}" if reqs else s)
+        if not reqs:
+            parts.append(s)
+        elif sum(store[0].values()) == sum(reqs[0].values()):
+            parts.append("(= store)")
+        else:
+            parts.append(f"(store: {s})")
     if not reqs and store is not None and not parts:
         parts.append("0")
     return _mark(op, " ".join(parts) if parts else "—")
@@ -261,6 +266,12 @@ def _total(op: dict[str, Any] | None) -> int | None:
     return sum(reqs[0].values()) if reqs else None
 
 
+def _n_requests(n: int | None) -> str:
+    if n is None:
+        return "? requests"
+    return "1 request" if n == 1 else f"{n} requests"
+
+
 def _findings(results: dict[str, Any]) -> str:
     """Key figures per server, computed from the results."""
     out = ["## What this shows", ""]
@@ -282,7 +293,7 @@ def _findings(results: dict[str, Any]) -> str:
                 cav = " ⚠" if op.get("caveat") else ""
                 lat = op.get("median_latency_ms")
                 parts.append(
-                    f"{_label(t)} {n if n is not None else '?'} requests"
+                    f"{_label(t)} {_n_requests(n)}"
                     + (f", {_fmt(lat)} ms at +10 ms/request" if lat is not None else "")
                     + status
                     + cav
@@ -391,3 +402,22 @@ def render(results: dict[str, Any]) -> str:
         if server in results["servers"]:
             parts.append(_server_section(results, server))
     return "\n".join(parts).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks.report [RESULTS.json [DOC.md]]``: render a run again."""
+    import json
+    import sys
+    from pathlib import Path
+
+    args = sys.argv[1:] if argv is None else argv
+    repo = Path(__file__).resolve().parents[1]
+    src = Path(args[0]) if args else repo / "benchmarks" / "results" / "latest.json"
+    doc = Path(args[1]) if len(args) > 1 else repo / "docs" / "performance.md"
+    doc.write_text(render(json.loads(src.read_text())))
+    print(f"wrote {doc}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
