@@ -13,6 +13,7 @@ from ._version import __version__
 COMMAND_MODULES = (
     "nbshelf.serve",
     "nbshelf.service.cli",
+    "nbshelf.bookstore_import",
     "nbshelf.trash_cli",
     "nbshelf.share.cli",
 )
