@@ -105,7 +105,7 @@ def _quiet_notebook_shim() -> None:
         return original(self, config)
 
     shim._nbshelf = True  # type: ignore[attr-defined]
-    NotebookConfigShimMixin.shim_config_from_notebook_to_jupyter_server = shim  # type: ignore[method-assign]
+    NotebookConfigShimMixin.shim_config_from_notebook_to_jupyter_server = shim
 
 
 def honour_legacy_config(serverapp: Any) -> None:
