@@ -224,6 +224,9 @@ class ShareService:
                     what: await self.store.signed_url(share.snapshot[what], seconds)
                     for what in names
                 }
+                if "html" in share.urls and _backend(self.store) == "swift":
+                    # Swift's tempurl answers "attachment" (a download) unless asked inline
+                    share.urls["html"] += "&inline"
                 share.note = (
                     "A signed link: anyone with it can open the snapshot until it expires. "
                     "Revoking deletes the snapshot, so the link then finds nothing."
