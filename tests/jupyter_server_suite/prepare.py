@@ -66,8 +66,12 @@ LEFT_OUT_TESTS = {
     ),
 }
 
-#: tests that need the store to be the local disk (they stat or touch files by OS path).
+#: tests that need the store to be the local disk (they stat or touch files by OS
+#: path, or write files on disk in the middle of a test).
 LOCAL_ONLY_TESTS = (
+    "test_get_nb_invalid",
+    "test_get_404_hidden",
+    "test_copy_400_hidden",
     "test_created_timestamp",
     "test_get_created_timestamp",
     "test_created_",
@@ -101,6 +105,102 @@ def make_manager(tmp_path, **kwargs):
 async def make_dir(cm, api_path):
     """_make_dir through the store (parents are implied in object stores)."""
     await cm.store.put(api_path.strip("/") + "/", b"")
+
+
+# ---- the REST tests on a non-local store -----------------------------------
+# Their fixtures write files on disk under the server's root: those files are
+# copied into the store the server uses, and their disk checks ask the store.
+import asyncio
+import concurrent.futures
+import pathlib
+
+_ROOT = None
+
+
+def fresh_store_url():
+    """A new prefix per test in the suite's store, or None for the local disk."""
+    store = suite_store()
+    if store == "local":
+        return None
+    if store == "memory":
+        return f"memory://suite-{uuid.uuid4().hex}"
+    return store.rstrip("/") + "/suite-" + uuid.uuid4().hex
+
+
+def _run(coro):
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def _store():
+    from nbshelf.stores import open_store
+
+    return open_store(os.environ["NBSHELF_STORE"])
+
+
+def mirror(root):
+    """Copy the files and folders under ``root`` into the test's store."""
+    global _ROOT
+    _ROOT = pathlib.Path(root)
+    if suite_store() == "local":
+        return
+
+    async def upload():
+        from nbshelf.stores import gather_bounded
+
+        store = _store()
+        puts = []
+        for path in sorted(_ROOT.rglob("*")):
+            key = path.relative_to(_ROOT).as_posix()
+            if path.is_dir():
+                puts.append(store.put(key + "/", b""))
+            elif path.is_file():
+                puts.append(store.put(key, path.read_bytes()))
+        await gather_bounded(puts, 16)
+        await store.close()
+
+    _run(upload())
+
+
+class StorePath:
+    """``pathlib.Path(p).is_file()/is_dir()`` for a path under the server's root,
+    answered by the store when the suite runs on one."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+
+    def _key(self):
+        return self.path.relative_to(_ROOT).as_posix()
+
+    def is_file(self):
+        if suite_store() == "local":
+            return self.path.is_file()
+
+        async def check():
+            store = _store()
+            try:
+                await store.head(self._key())
+                return True
+            except Exception:
+                return False
+            finally:
+                await store.close()
+
+        return _run(check())
+
+    def is_dir(self):
+        if suite_store() == "local":
+            return self.path.is_dir()
+
+        async def check():
+            store = _store()
+            try:
+                page = await store.list(self._key() + "/", limit=1)
+                return bool(page.objects or page.prefixes)
+            finally:
+                await store.close()
+
+        return _run(check())
 '''
 
 CONFTEST_EXTRA = """
@@ -112,15 +212,20 @@ _LEFT_OUT = {left_out!r}
 _LOCAL_ONLY = {local_only!r}
 
 
+@pytest.fixture(autouse=True)
+def _nbshelf_store_per_test(monkeypatch):
+    # each test's server and managers use a fresh prefix of the suite's store
+    url = _nb.fresh_store_url()
+    if url:
+        monkeypatch.setenv("NBSHELF_STORE", url)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         name = item.originalname if hasattr(item, "originalname") else item.name
         if name in _LEFT_OUT:
             item.add_marker(pytest.mark.skip(reason="nbshelf: left out: " + _LEFT_OUT[name]))
-        elif _nb.suite_store() != "local" and (
-            name.startswith(_LOCAL_ONLY)
-            or item.module.__name__.endswith((".test_api", ".test_checkpoints"))
-        ):
+        elif _nb.suite_store() != "local" and name.startswith(_LOCAL_ONLY):
             item.add_marker(pytest.mark.skip(reason="nbshelf: needs the local disk store"))
 """
 
@@ -206,6 +311,18 @@ def rewrite_manager_tests(text: str) -> str:
     return "import nbshelf_suite_support\n" + text
 
 
+def rewrite_conftest(text: str) -> str:
+    old = '    paths["all"] = list(paths.values())\n    return paths\n'
+    assert old in text, "the contents fixture changed"
+    return text.replace(
+        old,
+        '    paths["all"] = list(paths.values())\n'
+        "    import nbshelf_suite_support\n\n"
+        "    nbshelf_suite_support.mirror(contents_dir)\n"
+        "    return paths\n",
+    )
+
+
 def rewrite_api_tests(text: str) -> str:
     old = (
         '@pytest.fixture(params=["FileContentsManager", "AsyncFileContentsManager"])\n'
@@ -217,6 +334,8 @@ def rewrite_api_tests(text: str) -> str:
         "    ]\n"
     )
     assert old in text, "jp_argv fixture not found: the suite changed"
+    text = text.replace("pathlib.Path(", "nbshelf_suite_support.StorePath(")
+    text = "import nbshelf_suite_support\n" + text
     return text.replace(
         old,
         "@pytest.fixture\ndef jp_argv():\n"
@@ -273,7 +392,7 @@ def prepare(out: Path) -> Path:
     (out / "nbshelf_suite_support.py").write_text(SUPPORT)
     conftest = tests / "conftest.py"
     conftest.write_text(
-        conftest.read_text()
+        rewrite_conftest(conftest.read_text())
         + CONFTEST_EXTRA.format(left_out=LEFT_OUT_TESTS, local_only=LOCAL_ONLY_TESTS)
     )
     (out / "pytest.ini").write_text(

@@ -19,16 +19,18 @@ class MemoryStore(ObjectStore):
     within a process, so a test can open the same store twice."""
 
     scheme = "memory"
-    _shared: dict[str, dict[str, tuple[ObjectInfo, bytes]]] = {}
+    _shared: dict[str, tuple[dict[str, tuple[ObjectInfo, bytes]], list[str]]] = {}
 
     def __init__(self, name: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.name = name
+        # the objects and their sorted keys, shared by every store of the same name
+        objects: dict[str, tuple[ObjectInfo, bytes]] = {}
+        keys: list[str] = []
         if name:
-            self._objects = MemoryStore._shared.setdefault(name, {})
-        else:
-            self._objects = {}
-        self._keys: list[str] = sorted(self._objects)
+            objects, keys = MemoryStore._shared.setdefault(name, (objects, keys))
+        self._objects = objects
+        self._keys = keys
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> MemoryStore:
