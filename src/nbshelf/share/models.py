@@ -134,7 +134,7 @@ def parse_duration(text: str) -> int:
 
 def human_duration(seconds: int) -> str:
     """``90061`` -> ``1d 1h``: the two largest units, for people."""
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size}{unit}")
