@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
+from .bookstore import CloudFilesNotebookManager, KeystoneNotebookManager, OpenStackNotebookManager
 from .contents import ShelfCheckpoints, ShelfContentsManager
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    return [{"module": "nbshelf.extension"}]
+    # nbshelf.bookstore.legacy honours the original Bookstore's NotebookApp settings
+    return [{"module": "nbshelf.extension"}, {"module": "nbshelf.bookstore.legacy"}]
 
 
-__all__ = ["ShelfCheckpoints", "ShelfContentsManager", "__version__"]
+__all__ = [
+    "CloudFilesNotebookManager",
+    "KeystoneNotebookManager",
+    "OpenStackNotebookManager",
+    "ShelfCheckpoints",
+    "ShelfContentsManager",
+    "__version__",
+]
