@@ -55,8 +55,9 @@ def moto() -> Iterator[Any]:
     server.stop()
 
 
-def start_served(tmp: Path, store: str = "", env: dict[str, str] | None = None,
-                 *extra: str) -> NbshelfServer:
+def start_served(
+    tmp: Path, store: str = "", env: dict[str, str] | None = None, *extra: str
+) -> NbshelfServer:
     return NbshelfServer(tmp, *extra, store=store, env=env or {}).start()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -57,8 +56,11 @@ def test_share_fetch_anonymously_update_revoke(served: NbshelfServer) -> None:
 
 def test_expiring_link_served_until_it_expires(served: NbshelfServer) -> None:
     save(served, "exp.ipynb", notebook())
-    r = served.api("POST", "/nbshelf/api/shares",
-                   json={"path": "exp.ipynb", "kind": "expiring", "expires_in": "2d"})
+    r = served.api(
+        "POST",
+        "/nbshelf/api/shares",
+        json={"path": "exp.ipynb", "kind": "expiring", "expires_in": "2d"},
+    )
     assert r.status_code == 201, r.text
     share = r.json()
     assert share["kind"] == "local" and share["expires"]
@@ -124,10 +126,12 @@ def test_only_shared_snapshots_without_login(served: NbshelfServer) -> None:
     ):
         assert anonymous(url).status_code == 404, url
     # creating a share without login is refused, and so is revoking one
-    assert requests.post(f"{served.url}/nbshelf/api/shares", json={"path": "secret.ipynb"},
-                         timeout=30).status_code in (401, 403)
-    assert requests.delete(f"{served.url}/nbshelf/api/shares/{share['id']}",
-                           timeout=30).status_code in (401, 403)
+    assert requests.post(
+        f"{served.url}/nbshelf/api/shares", json={"path": "secret.ipynb"}, timeout=30
+    ).status_code in (401, 403)
+    assert requests.delete(
+        f"{served.url}/nbshelf/api/shares/{share['id']}", timeout=30
+    ).status_code in (401, 403)
     # with a session cookie but no XSRF token, a POST is refused (the server's XSRF rule)
     s = requests.Session()
     s.get(f"{served.url}/lab?token={served.token}", timeout=30)
@@ -135,7 +139,11 @@ def test_only_shared_snapshots_without_login(served: NbshelfServer) -> None:
     r = s.post(f"{served.url}/nbshelf/api/shares", json={"path": "secret.ipynb"}, timeout=30)
     assert r.status_code == 403
     xsrf = s.cookies.get("_xsrf")
-    r = s.post(f"{served.url}/nbshelf/api/shares", json={"path": "secret.ipynb"},
-               headers={"X-XSRFToken": xsrf}, timeout=30)
+    r = s.post(
+        f"{served.url}/nbshelf/api/shares",
+        json={"path": "secret.ipynb"},
+        headers={"X-XSRFToken": xsrf},
+        timeout=30,
+    )
     assert r.status_code == 201
     assert MARK in anonymous(r.json()["urls"]["html"]).text
