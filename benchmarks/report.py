@@ -77,7 +77,8 @@ every repetition) and this file. No traffic leaves 127.0.0.1.
 - **Memory** (the {big_mb} MB notebook): peak RSS growth during the call
   (sampled every 2 ms), and the peak growth of the Python heap (tracemalloc,
   one extra untimed call; it does not see memory allocated outside Python, e.g.
-  by obstore's Rust code).
+  by obstore's Rust code). RSS growth is noisy: memory an earlier call freed
+  is reused without growing RSS, so the heap figure is the comparable one.
 - **Correctness**: after every call the result is checked independently
   (raw reads and listings straight from the server, not through the manager):
   the notebook read is the stored one, the saved bytes landed, a renamed
@@ -272,6 +273,32 @@ def _n_requests(n: int | None) -> str:
     return "1 request" if n == 1 else f"{n} requests"
 
 
+BUDGET = [
+    ("open", "1 GET", lambda c: c == {"GET": 1}),
+    ("poll", "1 HEAD", lambda c: c == {"HEAD": 1}),
+    ("save", "1 PUT, 2 with a HEAD", lambda c: c.get("PUT") == 1 and sum(c.values()) <= 2),
+    ("list_subfolders", "LIST only", lambda c: set(c) == {"LIST"}),
+    (
+        "checkpoint_create",
+        "1 COPY (+ LIST/DELETE to prune)",
+        lambda c: c.get("COPY") == 1 and set(c) <= {"COPY", "LIST", "DELETE"},
+    ),
+]
+
+
+def _budget(t: dict[str, Any]) -> str:
+    """nbshelf's first-call store counts against docs/design.md's request budget."""
+    parts = []
+    for name, want, ok in BUDGET:
+        op = t["ops"].get(name)
+        if not op or not op.get("store_requests"):
+            continue
+        got = op["store_requests"][0]
+        mark = "within" if ok(got) else "**over**"
+        parts.append(f"{name} {_counts(got)} ({mark} {want})")
+    return "; ".join(parts)
+
+
 def _findings(results: dict[str, Any]) -> str:
     """Key figures per server, computed from the results."""
     out = ["## What this shows", ""]
@@ -300,6 +327,9 @@ def _findings(results: dict[str, Any]) -> str:
                 )
             if parts:
                 out.append(f"- {titles.get(o, o)}: " + "; ".join(parts) + ".")
+        for t in targets:
+            if t["name"] == "nbshelf":
+                out.append(f"- {_label(t)} against the request budget: " + _budget(t) + ".")
         blocks = []
         for t in targets:
             vals = [
