@@ -145,6 +145,18 @@ def test_errors_are_clear_http_statuses(server: NbshelfServer) -> None:
     assert "Traceback" not in server.log()
 
 
+def test_files_are_served_through_the_manager(server: NbshelfServer) -> None:
+    """/files/ (downloads, images in Markdown) reads through the store, with auth."""
+    import requests
+
+    (server.root / "pic.bin").write_bytes(b"\x00\x01binary")
+    r = server.api("GET", "/files/pic.bin")
+    assert r.status_code == 200 and r.content == b"\x00\x01binary"
+    anonymous = requests.get(f"{server.url}/files/pic.bin", timeout=10, allow_redirects=False)
+    assert anonymous.status_code in (302, 403) and b"binary" not in anonymous.content
+    assert server.api("GET", "/files/.nbshelf/checkpoints/x").status_code == 404
+
+
 def test_nbshelf_status_endpoint_needs_auth(server: NbshelfServer) -> None:
     import requests
 

@@ -99,6 +99,13 @@ class ShelfContentsManager(AsyncContentsManager):
     def _spool_dir_default(self) -> str:
         return spool_dir_default() or ""
 
+    @default("files_handler_params")
+    def _files_handler_params_default(self) -> dict[str, Any]:
+        # /files/ is served by jupyter_server's FilesHandler, which reads through this
+        # manager (so .nbshelf/ and hidden rules hold) but is also a tornado
+        # StaticFileHandler, whose initialize() requires a path; it is not used.
+        return {"path": self.root_dir}
+
     @default("checkpoints_class")
     def _checkpoints_class_default(self) -> type:
         return ShelfCheckpoints
