@@ -5,7 +5,8 @@
 #  2. OpenStack Swift from PyPI in .venv-swift (the real Swift the tests start);
 #  3. Debian's Keystone (root; the Keystone tests skip with a reason without it);
 #  4. Azurite from npm (the Azure tests skip with a reason without it);
-#  5. nbshelf's own tests (tests/), then jupyter_server's own contents test suite
+#  5. Debian's Chromium (root; the browser tests skip with a reason without it);
+#  6. nbshelf's own tests (tests/), then jupyter_server's own contents test suite
 #     run against ShelfContentsManager on the local and the memory store.
 # Arguments go to the first pytest run (e.g. -k swift, -x).
 set -uo pipefail
@@ -29,6 +30,18 @@ fi
 if [ -f scripts/install-azurite.sh ]; then
   step "Azurite (npm)"
   bash scripts/install-azurite.sh || echo "test.sh: Azurite not installed: its tests will skip" >&2
+fi
+
+step "Chromium (Debian) for the browser tests"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-cache show chromium >/dev/null 2>&1 || apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null \
+      || echo "test.sh: chromium not installed: the browser tests will skip" >&2
+  else
+    echo "test.sh: not root: install chromium for the browser tests" >&2
+  fi
 fi
 
 status=0
