@@ -81,7 +81,7 @@ def translate(
         return AuthFailed(f"credentials refused{detail}: {hints['auth']}", store=store, key=key)
     if status is None and any(s in text for s in _UNREACHABLE):
         return Unavailable(f"cannot reach the endpoint: {hints['endpoint']}", store=store, key=key)
-    if status is not None and status >= 500:
+    if status is not None and (status >= 500 or status in (408, 429)):
         return Unavailable(
             f"the server failed{detail} on{what or ' a request'}", store=store, key=key
         )

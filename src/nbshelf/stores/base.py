@@ -13,6 +13,7 @@ import abc
 import asyncio
 import collections
 import hashlib
+import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, TypeVar
 
-from .errors import InvalidKey, Unsupported
+from .errors import Conflict, IntegrityError, InvalidKey, StoreError, Unavailable, Unsupported
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ PutBody = bytes | IO[bytes]
 
 MAX_KEY_BYTES = 1024
 _MD5_RE = re.compile(r"^[0-9a-f]{32}$")
+_MULTIPART_RE = re.compile(r"^([0-9a-f]{32})-(\d+)$")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -77,6 +79,60 @@ class ListPage:
 class GetResult:
     info: ObjectInfo
     data: bytes
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How every store call is retried, the same for every backend.
+
+    Only transient failures are retried (:class:`Unavailable`: connection refused or
+    reset, timeouts, HTTP 5xx, 408, 429; and :class:`IntegrityError`: the store got
+    other bytes than were sent), with exponential backoff and full jitter, at most
+    ``retries`` times, all within a per-call ``deadline`` (a put gets one more second
+    per ``min_rate`` bytes of body). Every operation of the interface is idempotent
+    (a put writes the object whole; deletes ignore missing keys; a copy rewrites the
+    same target), so each may be retried; a put is retried only if its body can be
+    rewound, and a create-only put whose retry finds the object already there checks
+    that it holds the bytes sent (its own first try) before calling it a conflict.
+    The client libraries' own retries are off, so this is the only retry layer.
+    """
+
+    retries: int = 2
+    backoff: float = 0.25
+    max_backoff: float = 4.0
+    deadline: float = 120.0
+    min_rate: int = 1 << 20
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1, 2, ...): full jitter."""
+        cap = min(self.max_backoff, self.backoff * (2 ** (attempt - 1)))
+        return random.uniform(0, cap)
+
+    def deadline_for(self, size: int = 0) -> float:
+        return self.deadline + size / max(1, self.min_rate)
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], base: RetryPolicy | None = None) -> RetryPolicy:
+        """Consume ``retries``, ``retry_backoff``, ``retry_max_backoff``, ``deadline`` and
+        ``deadline_min_rate`` from store options."""
+        policy = base or cls()
+        names = {
+            "retries": ("retries", int),
+            "retry_backoff": ("backoff", float),
+            "retry_max_backoff": ("max_backoff", float),
+            "deadline": ("deadline", float),
+            "deadline_min_rate": ("min_rate", int),
+        }
+        changes: dict[str, Any] = {}
+        for option, (attr, kind) in names.items():
+            value = options.pop(option, None)
+            if value is not None and value != "":
+                changes[attr] = kind(value)
+        return replace(policy, **changes) if changes else policy
+
+
+#: Failures worth another try.
+TRANSIENT: tuple[type[StoreError], ...] = (Unavailable, IntegrityError)
 
 
 class RequestCounter:
@@ -145,6 +201,40 @@ def md5_of(body: PutBody, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def multipart_etag(body: PutBody, part_size: int) -> str:
+    """The S3 etag of a multipart upload in parts of ``part_size``: the MD5 of the
+    parts' MD5s, a dash, the number of parts."""
+    data = body if isinstance(body, (bytes, bytearray, memoryview)) else None
+    digests: list[bytes] = []
+    if data is not None:
+        for i in range(0, max(1, len(data)), part_size):
+            digests.append(hashlib.md5(data[i : i + part_size], usedforsecurity=False).digest())
+    else:
+        f = body
+        start = f.tell()  # type: ignore[union-attr]
+        while block := f.read(part_size):  # type: ignore[union-attr]
+            digests.append(hashlib.md5(block, usedforsecurity=False).digest())
+        f.seek(start)  # type: ignore[union-attr]
+    whole = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
+    return f"{whole}-{len(digests)}"
+
+
+def _body_position(body: PutBody) -> tuple[int | None, int, bool]:
+    """(start offset of a file body or None, size, whether a retry can resend it)."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        return None, len(body), True
+    try:
+        if not body.seekable():
+            return None, 0, False
+        start = body.tell()
+        body.seek(0, 2)
+        size = body.tell() - start
+        body.seek(start)
+    except (OSError, ValueError, AttributeError):
+        return None, 0, False
+    return start, size, True
+
+
 class ObjectStore(abc.ABC):
     """An object store: a container/bucket (or directory) plus an optional key prefix.
 
@@ -159,11 +249,19 @@ class ObjectStore(abc.ABC):
     #: in object stores a folder's listing entry carries no time.
     folders_have_times: ClassVar[bool] = False
 
-    def __init__(self, *, prefix: str = "", page_size: int = 1000, max_concurrency: int = 16):
+    def __init__(
+        self,
+        *,
+        prefix: str = "",
+        page_size: int = 1000,
+        max_concurrency: int = 16,
+        retry: RetryPolicy | None = None,
+    ):
         self.prefix = normalize_prefix(prefix)
         self.page_size = page_size
         self.max_concurrency = max_concurrency
         self.requests = RequestCounter()
+        self.retry = retry or RetryPolicy()
         self._executor: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------ construction
@@ -194,11 +292,13 @@ class ObjectStore(abc.ABC):
 
     # ------------------------------------------------------------ public API
     async def head(self, key: str) -> ObjectInfo:
-        info = await self._head(self._full(key))
+        full = self._full(key)
+        info = await self._retrying(lambda: self._head(full), key)
         return self._rel(info)
 
     async def get(self, key: str) -> GetResult:
-        result = await self._get(self._full(key))
+        full = self._full(key)
+        result = await self._retrying(lambda: self._get(full), key)
         return GetResult(self._rel(result.info), result.data)
 
     async def put(
@@ -210,25 +310,74 @@ class ObjectStore(abc.ABC):
         metadata: Mapping[str, str] | None = None,
         if_none_match: bool = False,
     ) -> ObjectInfo:
-        """Write an object whole. ``if_none_match`` fails with Conflict if it exists."""
-        info = await self._put(
-            self._full(key),
-            body,
-            content_type=content_type,
-            metadata=dict(metadata or {}),
-            if_none_match=if_none_match,
-        )
+        """Write an object whole. ``if_none_match`` fails with Conflict if it exists.
+
+        What the store holds afterwards is checked against the MD5 of what was sent
+        (the etag, or the multipart etag, or the MD5 a backend keeps): a mismatch is
+        :class:`IntegrityError`, never a silent corruption.
+        """
+        full = self._full(key)
+        start, size, rewindable = _body_position(body)
+        # a stream that cannot be rewound cannot be hashed first (nor sent twice)
+        sent = md5_of(body) if rewindable else None
+        attempts = 0
+
+        async def once() -> ObjectInfo:
+            nonlocal attempts
+            attempts += 1
+            if start is not None and attempts > 1:
+                body.seek(start)  # type: ignore[union-attr]
+            try:
+                info = await self._put(
+                    full,
+                    body,
+                    content_type=content_type,
+                    metadata=dict(metadata or {}),
+                    if_none_match=if_none_match,
+                )
+            except Conflict:
+                if not (if_none_match and attempts > 1):
+                    raise
+                # our first try may have landed before its answer was lost
+                there = await self._head(full)
+                if sent is None or there.md5 != sent:
+                    raise
+                return there
+            if sent is not None:
+                if start is not None:
+                    body.seek(start)  # type: ignore[union-attr]
+                self._verify(info, sent, body, key)
+            return info
+
+        info = await self._retrying(once, key, size=size, retry=rewindable)
         return self._rel(info)
+
+    def _verify(self, info: ObjectInfo, sent: str, body: PutBody, key: str) -> None:
+        """Raise IntegrityError if the store says it holds other bytes than were sent."""
+        got = info.md5
+        if got is None and info.etag:
+            m = _MULTIPART_RE.match(info.etag.strip('"'))
+            part = getattr(self, "chunk_size", None)
+            if m and isinstance(part, int) and part > 0:
+                got, sent = m.group(0), multipart_etag(body, part)
+        if got is not None and got != sent:
+            raise IntegrityError(
+                f"the store holds other bytes than were sent for {key!r} "
+                f"(MD5 sent {sent}, stored {got})",
+                store=self.description,
+                key=key,
+            )
 
     async def delete(self, keys: Iterable[str]) -> None:
         """Delete keys; missing keys are not an error (deletes are idempotent)."""
         full = [self._full(k) for k in keys]
         if full:
-            await self._delete(full)
+            await self._retrying(lambda: self._delete(full), None)
 
     async def copy(self, src: str, dst: str) -> ObjectInfo:
         """Server-side copy: the body never passes through this process."""
-        info = await self._copy(self._full(src), self._full(dst))
+        s, d = self._full(src), self._full(dst)
+        info = await self._retrying(lambda: self._copy(s, d), src)
         return self._rel(info)
 
     async def copy_many(
@@ -241,8 +390,12 @@ class ObjectStore(abc.ABC):
         returned in its pair's place; otherwise the first is raised once all are done.
         """
         full = [(self._full(src), self._full(dst)) for src, dst in pairs]
+
+        async def one(src: str, dst: str) -> None:
+            await self._retrying(lambda: self._copy_no_info(src, dst), src)
+
         return await gather_bounded(
-            (self._copy_no_info(src, dst) for src, dst in full),
+            (one(src, dst) for src, dst in full),
             self.max_concurrency,
             return_exceptions=return_exceptions,
         )
@@ -258,8 +411,14 @@ class ObjectStore(abc.ABC):
         """One page (at most ``limit`` or ``page_size`` entries) of keys under ``prefix``."""
         if prefix:
             check_key(prefix)
-        page = await self._list(
-            self.prefix + prefix, delimiter=delimiter, token=token, limit=limit or self.page_size
+        page = await self._retrying(
+            lambda: self._list(
+                self.prefix + prefix,
+                delimiter=delimiter,
+                token=token,
+                limit=limit or self.page_size,
+            ),
+            prefix or None,
         )
         return ListPage(
             # the prefix's own folder marker is the store's root, not an object in it
@@ -302,6 +461,42 @@ class ObjectStore(abc.ABC):
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+    # ------------------------------------------------------------ retries
+    async def _retrying(
+        self,
+        call: Callable[[], Awaitable[T]],
+        key: str | None,
+        *,
+        size: int = 0,
+        retry: bool = True,
+    ) -> T:
+        """``call()`` under :attr:`retry`: transient failures retried with backoff and
+        jitter, everything within the call's deadline (then :class:`Unavailable`)."""
+        policy = self.retry
+        deadline = policy.deadline_for(size)
+
+        async def attempts() -> T:
+            attempt = 0
+            while True:
+                try:
+                    return await call()
+                except TRANSIENT:
+                    attempt += 1
+                    if not retry or attempt > policy.retries:
+                        raise
+                    self.requests.add("RETRY")
+                await asyncio.sleep(policy.delay(attempt))
+
+        try:
+            return await asyncio.wait_for(attempts(), deadline)
+        except asyncio.TimeoutError:
+            raise Unavailable(
+                f"no answer within the call's deadline of {deadline:.0f} s (retries included): "
+                "check that the store is up and reachable",
+                store=self.description,
+                key=key,
+            ) from None
 
     # ------------------------------------------------------------ helpers
     def _full(self, key: str) -> str:

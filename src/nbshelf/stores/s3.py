@@ -22,14 +22,16 @@ from obstore.store import S3Store as _OsS3
 from ._obstore_aws import AwsSettings, resolve
 from ._obstore_base import MARKER_NAME, ObstoreBackedStore
 from ._obstore_sigv4 import object_url, sign
+from .base import RetryPolicy
 from .errors import AuthFailed, StoreError, Unavailable
 
 log = logging.getLogger(__name__)
 
 __all__ = ["MARKER_NAME", "AzureStore", "GCSStore", "S3Store"]
 
-#: Fail fast on a dead endpoint instead of obstore's 10 retries over 3 minutes.
-RETRY = {"max_retries": 2, "retry_timeout": timedelta(seconds=15)}
+#: obstore's own retries are off: the store's RetryPolicy (nbshelf.stores.base) retries
+#: every call the same way on every backend, with jitter and a per-call deadline.
+RETRY = {"max_retries": 0, "retry_timeout": timedelta(seconds=15)}
 _BASE_KEYS = ("page_size", "max_concurrency", "chunk_size", "upload_concurrency")
 
 
@@ -50,6 +52,7 @@ def _base_kwargs(options: dict[str, Any], url_prefix: str) -> dict[str, Any]:
     for k in _BASE_KEYS:
         if k in options:
             out[k] = int(options.pop(k))
+    out["retry"] = RetryPolicy.from_options(options)
     return out
 
 

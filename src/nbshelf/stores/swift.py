@@ -43,6 +43,7 @@ from .base import (
     PrefixInfo,
     PutBody,
     RequestCounter,
+    RetryPolicy,
     gather_bounded,
     md5_of,
 )
@@ -106,12 +107,14 @@ class _Connection(swift_client.Connection):
     counts every request it sends."""
 
     def __init__(self, shared: SharedAuth, counter: RequestCounter, cfg: SwiftConfig) -> None:
+        # No retries here: the store's RetryPolicy retries every call (with jitter and a
+        # deadline). swiftclient still retries a 401 once, after renewing the token.
         super().__init__(
-            retries=cfg.retries,
+            retries=0,
             starting_backoff=0.2,
             max_backoff=2,
             timeout=cfg.timeout,
-            retry_on_ratelimit=True,
+            retry_on_ratelimit=False,
         )
         self.shared = shared
         self.counter = counter
@@ -183,8 +186,14 @@ class SwiftStore(ObjectStore):
         page_size: int = 1000,
         max_concurrency: int = 16,
         copy_head: bool = False,
+        retry: RetryPolicy | None = None,
     ) -> None:
-        super().__init__(prefix=config.prefix, page_size=page_size, max_concurrency=max_concurrency)
+        super().__init__(
+            prefix=config.prefix,
+            page_size=page_size,
+            max_concurrency=max_concurrency,
+            retry=retry or RetryPolicy(retries=config.retries),
+        )
         self.config = config
         self.container = config.container
         #: HEAD after a copy so its ObjectInfo has size and content type (2 requests, not 1).
@@ -210,8 +219,14 @@ class SwiftStore(ObjectStore):
             k: options.pop(k) for k in ("page_size", "max_concurrency", "copy_head") if k in options
         }
         environ = options.pop("environ", None)
+        policy_opts: dict[str, Any] = {
+            k: options.pop(k)
+            for k in ("retry_backoff", "retry_max_backoff", "deadline", "deadline_min_rate")
+            if k in options
+        }
         config = SwiftConfig.build(container, prefix, environ=environ, **options)
-        return cls(config, **store_opts)
+        retry = RetryPolicy.from_options(policy_opts, RetryPolicy(retries=config.retries))
+        return cls(config, retry=retry, **store_opts)
 
     @property
     def location(self) -> str:
