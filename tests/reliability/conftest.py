@@ -1,0 +1,123 @@
+"""Fixtures for the reliability and security tests: one real Swift (native API and
+S3 API) and one moto S3 server for the session, a fault proxy per test, and a
+ledger that counts what the tests did (faults injected, bad inputs tried, saves
+attempted, bytes lost) into ``build/reliability/ledger.json``, which
+``tests/reliability/render.py`` turns into the table of docs/reliability.md."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.servers import ServerUnavailable  # noqa: E402
+from tests.servers.fault_proxy import FaultProxy  # noqa: E402
+from tests.servers.swift import HOST, SwiftServer  # noqa: E402
+
+LEDGER = Path(os.environ.get("NBSHELF_LEDGER", ROOT / "build" / "reliability" / "ledger.json"))
+#: The test credentials: must appear in no log line, message or response.
+SWIFT_KEY = "testing"
+
+
+class Ledger:
+    """What the tests did, by category and kind; written once at the session's end."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, collections.Counter[str]] = collections.defaultdict(
+            collections.Counter
+        )
+
+    def add(self, category: str, kind: str, n: int = 1) -> None:
+        self.counts[category][kind] += n
+
+    def fault(self, kind: str, n: int = 1) -> None:
+        self.add("faults", kind, n)
+
+    def bad_input(self, kind: str, n: int = 1) -> None:
+        self.add("bad_inputs", kind, n)
+
+    def saves(self, kind: str, n: int = 1) -> None:
+        self.add("saves", kind, n)
+
+    def lost(self, kind: str, nbytes: int) -> None:
+        self.add("bytes_lost", kind, nbytes)
+
+    def write(self) -> None:
+        if not self.counts:
+            return
+        LEDGER.parent.mkdir(parents=True, exist_ok=True)
+        old: dict[str, dict[str, int]] = {}
+        if LEDGER.exists() and os.environ.get("NBSHELF_LEDGER_APPEND"):
+            old = json.loads(LEDGER.read_text())
+        for cat, counter in self.counts.items():
+            merged = collections.Counter(old.get(cat, {}))
+            merged.update(counter)
+            old[cat] = dict(merged)
+        LEDGER.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
+
+
+_LEDGER = Ledger()
+
+
+@pytest.fixture(scope="session")
+def ledger() -> Iterator[Ledger]:
+    yield _LEDGER
+    _LEDGER.write()
+
+
+@pytest.fixture(scope="session")
+def swift() -> Iterator[SwiftServer]:
+    try:
+        server = SwiftServer().start()
+    except ServerUnavailable as e:
+        print(f"\nSKIP: {e}", file=sys.stderr)
+        pytest.skip(str(e))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto() -> Iterator[Any]:
+    from tests.servers.moto_server import start_moto
+
+    try:
+        server = start_moto()
+    except ServerUnavailable as e:
+        pytest.skip(f"moto: {e}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def swift_proxy(swift: SwiftServer) -> Iterator[FaultProxy]:
+    """A fault proxy in front of the real Swift (its native and S3 APIs)."""
+    with FaultProxy(HOST, swift.ports["proxy"]) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def container() -> str:
+    return "rel-" + uuid.uuid4().hex[:10]
+
+
+def swift_env(auth_url: str) -> dict[str, str]:
+    """A server environment holding only the test Swift's credentials (tempauth)."""
+    env = {k: "" for k in os.environ if k.startswith(("OS_", "NBSHELF_", "ST_", "AWS_"))}
+    env.update(ST_AUTH=auth_url, ST_USER="test:tester", ST_KEY=SWIFT_KEY)
+    return env
+
+
+def assert_no_secret(text: str, *secrets: str) -> None:
+    for s in (SWIFT_KEY, *secrets):
+        assert s not in text, "a secret leaked"
