@@ -23,6 +23,11 @@ Modes:
 - ``pause``: forward nothing (new or open connections) until the mode changes (a stall).
 
 It counts connections and bytes (``stats``) so a test can tell the fault happened.
+
+``set(mode, times=N)`` makes a fault transient: it hits the next N connections (or,
+for the ``cut_*`` modes, N cuts), then the proxy passes again. :meth:`drop` closes
+the open (keep-alive) connections, as a restarting server would, so that the
+client's next request opens a new connection and meets the new mode.
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ from typing import Any
 from . import free_port
 
 MODES = ("pass", "refuse", "reset", "delay", "status", "cut_request", "cut_response", "pause")
-_REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
-            504: "Gateway Timeout"}
+_REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 class FaultProxy:
@@ -58,6 +63,7 @@ class FaultProxy:
         self._listener: socket.socket | None = None
         self._socks: set[socket.socket] = set()
         self._generation = 0
+        self._remaining: int | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -77,8 +83,28 @@ class FaultProxy:
             raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
         with self._changed:
             self.mode, self.params = mode, params
+            self._remaining = int(params.pop("times", 0)) or None
             self._generation += 1
             self._changed.notify_all()
+
+    def drop(self) -> None:
+        """Close every open connection (both sides)."""
+        with self._lock:
+            socks = list(self._socks)
+            self._socks.clear()
+        for s in socks:
+            _close(s)
+
+    def _spend(self) -> None:
+        """One fault happened: after the last of ``times``, pass again."""
+        with self._changed:
+            if self._remaining is None:
+                return
+            self._remaining -= 1
+            if self._remaining <= 0:
+                self.mode, self.params, self._remaining = "pass", {}, None
+                self._generation += 1
+                self._changed.notify_all()
 
     def start(self) -> FaultProxy:
         ls = socket.socket()
@@ -122,6 +148,8 @@ class FaultProxy:
                 mode, params = self.mode, dict(self.params)
             self.stats["connections"] += 1
             self.stats[f"mode:{mode}"] += 1
+            if mode in ("refuse", "reset", "status", "delay"):
+                self._spend()
             threading.Thread(target=self._serve, args=(client, mode, params), daemon=True).start()
 
     def _serve(self, client: socket.socket, mode: str, params: dict[str, Any]) -> None:
@@ -186,6 +214,7 @@ class FaultProxy:
                 if mode == cut_mode and sent + len(data) >= int(params["after"]):
                     dst.sendall(data[: max(0, int(params["after"]) - sent)])
                     self.stats[f"cut_{direction}"] += 1
+                    self._spend()
                     for s in pair:  # a reset on both sides: nothing more gets through
                         with contextlib.suppress(OSError):
                             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,

@@ -40,6 +40,11 @@ _UNREACHABLE = (
     "timed out",
     "operation timed out",
     "connection reset",
+    # a connection cut or stalled mid-body (the request's or the response's)
+    "request or response body error",
+    "error decoding response body",
+    "connection closed before message completed",
+    "broken pipe",
 )
 
 
