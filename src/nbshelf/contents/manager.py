@@ -183,8 +183,10 @@ class ShelfContentsManager(AsyncContentsManager):
         return self.should_list(name)
 
     async def is_hidden(self, path: str) -> bool:
-        """Name-based, as on Unix: no store request."""
-        path = path.strip("/")
+        """Name-based, as on Unix: no store request. A path that could leave the store
+        (``..``, backslash, control characters) is 400 here already: jupyter_server asks
+        this first and would answer 404 for a hidden ``..``."""
+        path = paths.normalize(path)
         return paths.is_hidden(path) or paths.is_internal(path)
 
     # ------------------------------------------------------------ what was just seen

@@ -86,7 +86,9 @@ def file_bytes(path: str, content: Any, format: str | None) -> bytes:
         if not isinstance(content, str):
             raise HTTPError(400, f"Content of {path} must be a string for format 'base64'")
         try:
-            return base64.b64decode(content.encode("ascii"), validate=False)
+            # line breaks (base64.encodebytes) are fine; other characters are not base64,
+            # and dropping them silently would store other bytes than were meant
+            return base64.b64decode("".join(content.split()).encode("ascii"), validate=True)
         except (ValueError, UnicodeEncodeError) as e:
             raise HTTPError(400, f"Encoding error saving {path}: {e}") from None
     raise HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
