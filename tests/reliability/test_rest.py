@@ -16,6 +16,7 @@ serve`` processes over HTTP, on the local store, the real Swift and S3 (moto).
 from __future__ import annotations
 
 import base64
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -307,3 +308,36 @@ def test_per_user_prefixes_are_isolated(backend: Backend, ledger: Ledger) -> Non
     finally:
         alice.stop()
         bob.stop()
+
+
+def test_new_files_are_created_only_if_absent(backend: Backend, ledger: Ledger) -> None:
+    """``new`` (POST /api/contents/<dir> and new-file PUTs without content) is a
+    create-only put: a name another server created in the meantime is 409, not
+    overwritten."""
+    a = backend.server("creator-a")
+    try:
+        r = a.api("POST", "/api/contents/", json={"type": "notebook"})
+        assert r.status_code == 201, r.text
+        name = r.json()["path"]
+        original = a.api("GET", f"/api/contents/{name}").json()["content"]
+        # the manager's new() on an existing name (what a racing second creator meets)
+        import asyncio
+
+        from nbshelf import ShelfContentsManager
+        from nbshelf.stores import open_store
+
+        env_backup = dict(os.environ)
+        os.environ.update(backend.env)
+        try:
+            cm = ShelfContentsManager(store_instance=open_store(backend.store))
+            with pytest.raises(Exception) as e:
+                asyncio.run(cm.new({"type": "notebook"}, name))
+        finally:
+            os.environ.clear()
+            os.environ.update(env_backup)
+        assert getattr(e.value, "status_code", None) == 409, e.value
+        ledger.fault("second creator of the same new name")
+        ledger.add("conflicts_detected", "create of an existing name", 1)
+        assert a.api("GET", f"/api/contents/{name}").json()["content"] == original
+    finally:
+        a.stop()

@@ -28,6 +28,7 @@ from .errors import http_error, store_errors
 from .uploads import ChunkSpool, spool_dir_default
 
 ENV_STORE = "NBSHELF_STORE"
+_CREATE_ONLY = "_nbshelf_create_only"  # set by new(), read (and removed) by save()
 _SEEN_TTL = 5.0  # seconds an object this server just read or wrote is known to exist
 
 
@@ -388,14 +389,19 @@ class ShelfContentsManager(AsyncContentsManager):
         if "content" not in model and model["type"] != "directory":
             raise HTTPError(400, "No file content provided")
         kind = model["type"]
+        create = bool(model.pop(_CREATE_ONLY, False))
         validation_message = None
         with store_errors(path):
             if kind == "notebook":
                 data, validation_message = self._notebook_bytes(model, path)
-                info = await self.store.put(path, data, content_type="application/x-ipynb+json")
+                info = await self.store.put(
+                    path, data, content_type="application/x-ipynb+json", if_none_match=create
+                )
             elif kind == "file":
                 data = models.file_bytes(path, model["content"], model.get("format"))
-                info = await self.store.put(path, data, content_type=model.get("mimetype"))
+                info = await self.store.put(
+                    path, data, content_type=model.get("mimetype"), if_none_match=create
+                )
             elif kind == "directory":
                 return await self._save_directory(path)
             else:
@@ -471,6 +477,15 @@ class ShelfContentsManager(AsyncContentsManager):
         self.run_post_save_hooks(model=saved, os_path=self._os_path(path))
         self.emit(data={"action": "save", "path": path})
         return saved
+
+    async def new(self, model: dict[str, Any] | None = None, path: str = "") -> dict[str, Any]:
+        """Create a file that must not exist yet (new, untitled): a create-only put
+        (Swift ``If-None-Match: *``, S3 create mode), so two servers creating the same
+        name at once never overwrite each other: the second gets 409."""
+        model = dict(model or {})
+        if model.get("type", "notebook") != "directory":
+            model[_CREATE_ONLY] = True
+        return dict(await super().new(model, path))
 
     # ------------------------------------------------------------ delete
     async def delete_file(self, path: str) -> None:
