@@ -71,6 +71,10 @@ def test_share_from_jupyterlab_in_chromium(lab: NbshelfServer, tmp_path: Path) -
             # a new notebook from the launcher, one cell typed and run, saved
             page.locator('.jp-LauncherCard[data-category="Notebook"]').first.click()
             editor = page.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
+            # run only once the kernel is up (slow on a loaded 2-core machine)
+            page.locator(
+                ".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']"
+            ).first.wait_for(timeout=180_000)
             editor.click()
             page.keyboard.type(CODE)
             page.keyboard.press("Shift+Enter")
