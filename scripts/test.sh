@@ -54,6 +54,11 @@ run_pytest() {  # pytest's exit 5 (nothing collected) is not a failure of the su
 step "nbshelf's tests"
 run_pytest "$VENV/bin/python" -m pytest tests -q -p no:cacheprovider "$@"
 
+step "Reliability ledger (docs/reliability.md): bytes lost must be 0"
+if [ -f build/reliability/ledger.json ]; then
+  "$VENV/bin/python" tests/reliability/render.py || status=1
+fi
+
 step "jupyter_server's contents suite against ShelfContentsManager"
 SUITE=$HERE/build/jupyter_server_suite
 "$VENV/bin/python" tests/jupyter_server_suite/prepare.py "$SUITE" || exit 1
