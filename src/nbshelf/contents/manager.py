@@ -8,12 +8,14 @@ checked here once; the store never sees a path it should not.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import nbformat
 from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
@@ -28,6 +30,7 @@ from .errors import http_error, store_errors
 from .uploads import ChunkSpool, spool_dir_default
 
 ENV_STORE = "NBSHELF_STORE"
+T = TypeVar("T")
 _CREATE_ONLY = "_nbshelf_create_only"  # set by new(), read (and removed) by save()
 _SEEN_TTL = 5.0  # seconds an object this server just read or wrote is known to exist
 
@@ -309,19 +312,23 @@ class ShelfContentsManager(AsyncContentsManager):
         if data is None:
             return model
         if model["type"] == "notebook":
-            self._fill_notebook(model, path, data)
+            await self._fill_notebook(model, path, data)
         else:
             text, fmt = models.file_content(path, data, format)
             model.update(content=text, format=fmt)
             model["mimetype"] = model["mimetype"] or models.default_mimetype(fmt)
         return model
 
-    def _fill_notebook(self, model: dict[str, Any], path: str, data: bytes) -> None:
+    async def _fill_notebook(self, model: dict[str, Any], path: str, data: bytes) -> None:
         validation_error: dict[str, Any] = {}
-        try:
-            nb = nbformat.reads(
+
+        def parse() -> Any:
+            return nbformat.reads(
                 data.decode("utf-8"), as_version=4, capture_validation_error=validation_error
             )
+
+        try:
+            nb = await _off_loop(parse, len(data))
         except Exception as e:
             raise HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from None
         self.mark_trusted_cells(nb, path)
@@ -393,7 +400,7 @@ class ShelfContentsManager(AsyncContentsManager):
         validation_message = None
         with store_errors(path):
             if kind == "notebook":
-                data, validation_message = self._notebook_bytes(model, path)
+                data, validation_message = await self._notebook_bytes(model, path)
                 info = await self.store.put(
                     path, data, content_type="application/x-ipynb+json", if_none_match=create
                 )
@@ -414,8 +421,11 @@ class ShelfContentsManager(AsyncContentsManager):
         self.emit(data={"action": "save", "path": path})
         return saved
 
-    def _notebook_bytes(self, model: dict[str, Any], path: str) -> tuple[bytes, str | None]:
-        """Serialise a notebook model, upgraded to v4, signed, with any validation message."""
+    async def _notebook_bytes(self, model: dict[str, Any], path: str) -> tuple[bytes, str | None]:
+        """Serialise a notebook model, upgraded to v4, signed, with any validation message.
+
+        Signing stays on the event loop (the notary's SQLite connection belongs to it);
+        serialising and validating a large notebook runs in a worker thread."""
         content = model["content"]
         if not isinstance(content, dict) or not isinstance(content.get("nbformat"), int):
             raise HTTPError(400, f"Invalid notebook {path}: the content is not a notebook")
@@ -427,9 +437,15 @@ class ShelfContentsManager(AsyncContentsManager):
                 nb = nbformat.convert(nb, 4)
             self.check_and_sign(nb, path)
             validation_error: dict[str, Any] = {}
-            text = nbformat.writes(
-                nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
-            )
+
+            def serialise() -> str:
+                return str(
+                    nbformat.writes(
+                        nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+                    )
+                )
+
+            text = await asyncio.to_thread(serialise)  # saves: always, the size is unknown
         except HTTPError:
             raise
         except Exception as e:
@@ -630,6 +646,16 @@ class ShelfContentsManager(AsyncContentsManager):
 
     def info_string(self) -> str:
         return f"Serving notebooks from {self.store_description}"
+
+
+_OFF_LOOP_BYTES = 1 << 20  # smaller notebooks parse faster than a thread hand-off
+
+
+async def _off_loop(fn: Callable[[], T], size: int) -> T:
+    """Run CPU-heavy notebook (de)serialisation in a worker thread when it is large."""
+    if size < _OFF_LOOP_BYTES:
+        return fn()
+    return await asyncio.to_thread(fn)
 
 
 def _looks_like_file(path: str) -> bool:
