@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "nbshelf.service.cli",
     "nbshelf.bookstore_import",
     "nbshelf.trash_cli",
+    "nbshelf.recover_cli",
     "nbshelf.share.cli",
 )
 
