@@ -36,9 +36,12 @@ def checkpoint_folder(path: str) -> str:
 
 
 def _checked(path: str) -> str:
-    """A file's path; nbshelf's own data has no checkpoints (404, as if absent)."""
+    """A file's path. nbshelf's own data is never named by the API (400, as for every
+    method on ``.nbshelf/``); the root has no checkpoints (404)."""
     path = paths.normalize(path)
-    if not path or paths.is_internal(path):
+    if paths.is_internal(path):
+        raise HTTPError(400, f"{paths.INTERNAL_DIR} is reserved for nbshelf's own data")
+    if not path:
         raise HTTPError(404, f"No such file: {path}")
     return path
 

@@ -24,7 +24,7 @@ from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
 
 from ..stores import NotFound, ObjectStore, StoreError, open_store
 from ..stores.local import TEMP_PREFIX, LocalStore
-from . import models, paths, trash
+from . import journal, models, paths, trash
 from .checkpoints import ShelfCheckpoints
 from .errors import http_error, store_errors
 from .uploads import ChunkSpool, spool_dir_default
@@ -80,6 +80,19 @@ class ShelfContentsManager(AsyncContentsManager):
     spool_dir = Unicode(
         config=True, help="Where chunked uploads are spooled until complete (default: $TMPDIR)."
     )
+    recover_interrupted = Bool(
+        True,
+        config=True,
+        help="On the first request, finish or roll back folder renames and deletes that a "
+        "crashed server left half-done (journals in .nbshelf/ops/ whose process is gone, or "
+        "older than recover_after_minutes). Not done for a store_instance (embedding).",
+    )
+    recover_after_minutes = Integer(
+        30,
+        config=True,
+        help="A journal of another host's server is recovered only once it is this old "
+        "(a live server may still be running the operation).",
+    )
 
     #: Hashes are the store's own MD5 of each object (its etag), so a poll downloads nothing.
     hash_algorithm = "md5"
@@ -89,6 +102,7 @@ class ShelfContentsManager(AsyncContentsManager):
     )
     _store: ObjectStore | None = None
     _last_trash_prune = -1e9
+    _healed = False
 
     @default("store_url")
     def _store_url_default(self) -> str:
@@ -167,10 +181,11 @@ class ShelfContentsManager(AsyncContentsManager):
 
     # ------------------------------------------------------------ path rules
     def _checked(self, path: str) -> str:
-        """A normalised path that is not nbshelf's own data (404 otherwise, as if absent)."""
+        """A normalised path that is not nbshelf's own data (400 otherwise, whatever the
+        method: the API never names ``.nbshelf/``)."""
         path = paths.normalize(path)
         if paths.is_internal(path):
-            raise HTTPError(404, f"No such file or directory: {path}")
+            raise HTTPError(400, f"{paths.INTERNAL_DIR} is reserved for nbshelf's own data")
         return path
 
     def _writable(self, path: str) -> str:
@@ -188,10 +203,10 @@ class ShelfContentsManager(AsyncContentsManager):
 
     async def is_hidden(self, path: str) -> bool:
         """Name-based, as on Unix: no store request. A path that could leave the store
-        (``..``, backslash, control characters) is 400 here already: jupyter_server asks
-        this first and would answer 404 for a hidden ``..``."""
-        path = paths.normalize(path)
-        return paths.is_hidden(path) or paths.is_internal(path)
+        (``..``, backslash, control characters) or that names ``.nbshelf/`` is 400 here
+        already: jupyter_server asks this first and would answer 404 for a hidden path."""
+        path = self._checked(path)
+        return paths.is_hidden(path)
 
     # ------------------------------------------------------------ what was just seen
     def _remember(self, path: str) -> None:
@@ -249,6 +264,25 @@ class ShelfContentsManager(AsyncContentsManager):
     async def exists(self, path: str) -> bool:
         return await self.file_exists(path) or await self.dir_exists(path)
 
+    # ------------------------------------------------------------ interrupted operations
+    async def _heal(self) -> None:
+        """Once per manager, before its first request: recover the folder renames and
+        deletes a crashed server left half-done (1 LIST when there are none)."""
+        if self._healed:
+            return
+        self._healed = True
+        if not self.recover_interrupted or self.store_instance is not None:
+            return
+        try:
+            done = await journal.recover(
+                self.store, older_than=timedelta(minutes=self.recover_after_minutes)
+            )
+        except StoreError as e:
+            self.log.warning("nbshelf: could not recover interrupted operations: %s", e)
+            return
+        for outcome in done:
+            self.log.warning("nbshelf: recovered an interrupted operation: %s", outcome)
+
     # ------------------------------------------------------------ get
     async def get(
         self,
@@ -259,6 +293,7 @@ class ShelfContentsManager(AsyncContentsManager):
         require_hash: bool = False,
     ) -> dict[str, Any]:
         path = self._checked(path)
+        await self._heal()
         if type not in (None, "directory", "file", "notebook"):
             raise HTTPError(400, f"Unknown type {type!r}", reason="bad type")
         with store_errors(path):
@@ -387,6 +422,7 @@ class ShelfContentsManager(AsyncContentsManager):
         path = self._writable(path)
         if not path:
             raise HTTPError(400, "Cannot save to the root folder itself")
+        await self._heal()
         chunk = model.get("chunk")
         if chunk is not None:
             return await self._save_chunk(model, path, int(chunk))
@@ -508,6 +544,7 @@ class ShelfContentsManager(AsyncContentsManager):
         path = self._writable(path)
         if not path:
             raise HTTPError(400, "Can't delete root")
+        await self._heal()
         self._forget(path)
         with store_errors(path):
             try:
@@ -523,18 +560,34 @@ class ShelfContentsManager(AsyncContentsManager):
                     and any(k != paths.marker(path) for k in keys)
                 ):
                     raise HTTPError(400, f"Directory {path} not empty") from None
-            if self.delete_to_trash:
-                await self._to_trash(keys)
+            if len(keys) == 1 and keys[0] == path:  # a file: a crash leaves it whole
+                if self.delete_to_trash:
+                    await self._to_trash(keys)
+                await self.store.delete(keys)
+                return
+            batch = trash.new_batch() if self.delete_to_trash else ""
+            op = await journal.begin(
+                self.store, journal.new_journal("delete", path, keys=keys, trash=batch)
+            )
+            if batch:
+                await self._to_trash(keys, batch)
             await self.store.delete(keys)
+            await journal.end(self.store, op)
 
     async def _keys_under(self, path: str) -> list[str]:
         listing = await self.store.list_all(paths.marker(path), delimiter=None)
         return [o.key for o in listing.objects]
 
-    async def _to_trash(self, keys: list[str]) -> None:
+    async def _to_trash(self, keys: list[str], batch: str = "") -> None:
         """Copy what is about to be deleted into the trash, then prune old batches
-        (at most once an hour, so a delete usually costs no extra listing)."""
-        await trash.move_to_trash(self.store, keys)
+        (at most once an hour, so a delete usually costs no extra listing). A folder's
+        batch is named first, in its journal, so recovery can check its copies."""
+        if batch:
+            await self.store.copy_many(
+                (k, trash.trash_key(batch, k)) for k in keys if not k.endswith("/")
+            )
+        else:
+            await trash.move_to_trash(self.store, keys)
         now = time.monotonic()
         if self.trash_retention_days > 0 and now - self._last_trash_prune > 3600:
             self._last_trash_prune = now
@@ -551,6 +604,7 @@ class ShelfContentsManager(AsyncContentsManager):
             raise HTTPError(409, f"File already exists: {new_path}")
         if new_path.startswith(old_path + "/"):
             raise HTTPError(400, f"Cannot move {old_path} into itself")
+        await self._heal()
         self._forget(old_path)
         with store_errors(old_path):
             try:
@@ -561,12 +615,19 @@ class ShelfContentsManager(AsyncContentsManager):
                 if not keys:
                     raise HTTPError(404, f"File or directory does not exist: {old_path}") from None
                 pairs = [(k, new_path + k[len(old_path) :]) for k in keys]
+                op = await journal.begin(
+                    self.store, journal.new_journal("rename", old_path, new_path, pairs=pairs)
+                )
+                await self._move(pairs, op)
+                return
             await self._move(pairs)
 
-    async def _move(self, pairs: list[tuple[str, str]]) -> None:
+    async def _move(self, pairs: list[tuple[str, str]], op: journal.Journal | None = None) -> None:
         """Copy every object, then delete the sources only once all copies exist.
 
         A failed copy deletes the copies already made and leaves every source intact.
+        The journal ``op`` is removed once the move is done or cleanly undone; a crash
+        leaves it for ``nbshelf recover``.
         """
         results = await self.store.copy_many(pairs, return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
@@ -578,6 +639,8 @@ class ShelfContentsManager(AsyncContentsManager):
             ]
             try:
                 await self.store.delete(made)
+                if op is not None:
+                    await journal.end(self.store, op)
             except StoreError:
                 self.log.warning("nbshelf: could not remove %d partial copies", len(made))
             err = failures[0]
@@ -585,6 +648,8 @@ class ShelfContentsManager(AsyncContentsManager):
                 raise http_error(err, pairs[0][0]) from None
             raise err
         await self.store.delete([src for src, _ in pairs])
+        if op is not None:
+            await journal.end(self.store, op)
 
     async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
         """Copy a file (server side) or a folder, naming it ``name-Copy1.ext`` as Jupyter does."""
