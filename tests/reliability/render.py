@@ -22,6 +22,7 @@ TITLES = {
     "bad_inputs": "Bad inputs tried",
     "saves": "Saves attempted",
     "conflicts_detected": "Concurrent edits detected",
+    "recoveries": "Interrupted operations recovered",
     "bytes_lost": "Bytes lost (must be 0)",
 }
 

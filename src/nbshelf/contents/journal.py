@@ -254,7 +254,8 @@ async def recover_delete(store: ObjectStore, j: Journal, dry_run: bool = False) 
     left = [k for k in j.keys if k in sources]
     if j.trash:
         batch = f"{paths.TRASH}{j.trash}"
-        trashed = {o.key for o in (await store.list_all(batch + "/", delimiter=None)).objects}
+        listing = await store.list_all(batch + "/", delimiter=None)
+        trashed = {o.key for o in listing.objects if not o.is_dir_marker}
         files = [k for k in left if not k.endswith("/")]
         unsaved = [k for k in files if trash_key(j.trash, k) not in trashed]
         if unsaved:
