@@ -345,3 +345,59 @@ def test_sigkill_during_a_folder_rename_swift(
 
     _rounds(start, fill, listing, journal_written, ledger, "Swift", n_files=400)
     conn.close()
+
+
+# ------------------------------------------------------------ the rules, on the memory store
+async def test_a_rename_whose_deletes_had_begun_is_finished_or_copied_back() -> None:
+    """Sources partly gone (the bulk delete was cut): finishing copies what is missing
+    from the sources left; --rollback copies the moved ones back first."""
+    import uuid
+
+    from nbshelf.contents import journal
+    from nbshelf.stores.memory import MemoryStore
+
+    for rollback in (False, True):
+        store = MemoryStore(name=f"j-{uuid.uuid4().hex}")
+        pairs = [(f"a/f{i}", f"b/f{i}") for i in range(6)]
+        for src, _ in pairs:
+            await store.put(src, src.encode())
+        op = await journal.begin(store, journal.new_journal("rename", "a", "b", pairs=pairs))
+        await store.copy_many(pairs[:4])  # 4 copies made ...
+        await store.delete([src for src, _ in pairs[:2]])  # ... and 2 sources deleted
+        [outcome] = await journal.recover(store, rollback=rollback)
+        assert not isinstance(outcome, str) and outcome.journal.id == op.id
+        keep, drop = ("a", "b") if rollback else ("b", "a")
+        listing = await store.list_all("", delimiter=None)
+        keys = {o.key for o in listing.objects}
+        assert {f"{keep}/f{i}" for i in range(6)} <= keys
+        assert not [k for k in keys if k.startswith(f"{drop}/") or k.startswith(journal.OPS)]
+        for i in range(6):
+            assert (await store.get(f"{keep}/f{i}")).data == f"a/f{i}".encode()
+        if rollback:
+            assert "copied back 2 object(s) already moved" in outcome.report()
+        else:
+            assert "copied 2 missing object(s)" in outcome.report()
+
+
+def test_only_stale_journals_are_recovered_automatically() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from nbshelf.contents import journal
+
+    live = journal.new_journal("rename", "a", "b")  # this process: alive
+    assert not journal.is_stale(live, timedelta(minutes=30))
+    later = datetime.now(timezone.utc) + timedelta(minutes=31)
+    assert journal.is_stale(live, timedelta(minutes=30), now=later)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    gone = journal.new_journal("rename", "a", "b")
+    gone.pid = int(dead.stdout)  # a process of this host that has exited
+    assert journal.is_stale(gone, timedelta(minutes=30))
+    elsewhere = journal.new_journal("delete", "a")
+    elsewhere.host = "another-host"
+    assert not journal.is_stale(elsewhere, timedelta(minutes=30))
+    assert journal.is_stale(elsewhere, timedelta(minutes=30), now=later)
