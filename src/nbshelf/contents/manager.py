@@ -560,7 +560,7 @@ class ShelfContentsManager(AsyncContentsManager):
                     and any(k != paths.marker(path) for k in keys)
                 ):
                     raise HTTPError(400, f"Directory {path} not empty") from None
-            if len(keys) == 1 and keys[0] == path:  # a file: a crash leaves it whole
+            if len(keys) == 1:  # a file or an empty folder: a crash leaves it whole
                 if self.delete_to_trash:
                     await self._to_trash(keys)
                 await self.store.delete(keys)
@@ -600,11 +600,11 @@ class ShelfContentsManager(AsyncContentsManager):
             return
         if not old_path or not new_path:
             raise HTTPError(400, "Cannot rename the root folder")
+        await self._heal()  # a half-done rename found here is settled before checking
         if await self.exists(new_path):
             raise HTTPError(409, f"File already exists: {new_path}")
         if new_path.startswith(old_path + "/"):
             raise HTTPError(400, f"Cannot move {old_path} into itself")
-        await self._heal()
         self._forget(old_path)
         with store_errors(old_path):
             try:
@@ -615,6 +615,7 @@ class ShelfContentsManager(AsyncContentsManager):
                 if not keys:
                     raise HTTPError(404, f"File or directory does not exist: {old_path}") from None
                 pairs = [(k, new_path + k[len(old_path) :]) for k in keys]
+            if len(pairs) > 1:  # a crash among the copies would leave a partial folder
                 op = await journal.begin(
                     self.store, journal.new_journal("rename", old_path, new_path, pairs=pairs)
                 )
