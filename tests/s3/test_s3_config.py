@@ -108,3 +108,15 @@ def test_gcs_and_azure_build() -> None:
     az = open_store("az://box/pre", account_name="acct", account_key="a2V5")
     assert isinstance(az, AzureStore) and az.prefix == "pre/"
     assert az.public_url("x") == "https://acct.blob.core.windows.net/box/pre/x"
+
+
+def test_copy_is_signed_here_only_with_static_keys_and_plain_config() -> None:
+    """The CopyObject is sent by nbshelf (no HEAD after it) only when it would be the same
+    request obstore sends: static keys, and no S3Config option obstore adds to a copy."""
+    common = {"endpoint_url": "http://127.0.0.1:9000", "access_key_id": "k"}
+    plain = S3Store.from_url("s3://b/p", secret_access_key="s", **common)
+    assert plain.signs_requests and plain._plain_config
+    sse = S3Store.from_url(
+        "s3://b/p", secret_access_key="s", server_side_encryption="AES256", **common
+    )
+    assert sse.signs_requests and not sse._plain_config

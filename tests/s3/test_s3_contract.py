@@ -15,7 +15,7 @@ from typing import Any
 import obstore
 import pytest
 from obstore.store import S3Store as OsS3
-from tests.s3._helpers import S3Target, assert_counts, reset
+from tests.s3._helpers import S3Target, assert_counts, make_store, reset
 from tests.servers.counting_proxy import CountingProxy
 
 from nbshelf.stores import Conflict, NotFound
@@ -83,16 +83,52 @@ async def test_conditional_create(store: S3Store, proxy: CountingProxy) -> None:
 
 
 async def test_server_side_copy(store: S3Store, proxy: CountingProxy) -> None:
+    """One CopyObject, signed and sent by nbshelf (httpx), its answer read: LastModified
+    and ETag come from it, so no HEAD follows. The answer has no size: -1 (unknown)."""
     body = os.urandom(100_000)
-    await store.put("src.bin", body)
+    put = await store.put("src.bin", body)
     reset(store, proxy)
     info = await store.copy("src.bin", "ckpt/src.bin")
-    assert_counts(store, proxy, {"COPY": 1, "HEAD": 1})
+    assert_counts(store, proxy, {"COPY": 1})
     copy_request = proxy.snapshot()[0]
     assert copy_request.headers.get("content-length", "0") == "0"  # no body crossed
-    assert info.key == "ckpt/src.bin" and info.size == len(body)
+    assert copy_request.headers["x-amz-copy-source"].endswith("/pre/src.bin")
+    assert info.key == "ckpt/src.bin" and info.size == -1
+    assert info.last_modified.microsecond == 0 and info.last_modified.tzinfo is not None
+    assert info.etag == put.etag  # a copy of a single-part object keeps its MD5
     assert (await store.get("ckpt/src.bin")).data == body
-    assert (await store.head("ckpt/src.bin")).last_modified == info.last_modified
+    head = await store.head("ckpt/src.bin")
+    listed = (await store.list("ckpt/")).objects[0]
+    assert head.last_modified == info.last_modified == listed.last_modified
+    assert head.etag == info.etag == listed.etag
+    assert head.size == listed.size == len(body)
+
+
+async def test_copy_odd_names_and_missing_source(store: S3Store, proxy: CountingProxy) -> None:
+    """The copy source is URL-encoded; a missing source is NotFound, in one request."""
+    await store.put("dir with space/ä+b&c.ipynb", b"{}")
+    info = await store.copy("dir with space/ä+b&c.ipynb", "ckpt/ä+b&c copy.ipynb")
+    assert info.key == "ckpt/ä+b&c copy.ipynb"
+    assert (await store.get("ckpt/ä+b&c copy.ipynb")).data == b"{}"
+    reset(store, proxy)
+    with pytest.raises(NotFound):
+        await store.copy("nope.ipynb", "ckpt/nope.ipynb")
+    assert_counts(store, proxy, {"COPY": 1})
+
+
+async def test_copy_without_static_credentials_heads(
+    s3_server: S3Target, proxy: CountingProxy, bucket: str
+) -> None:
+    """Without static credentials (instance or web-identity chains) the copy is obstore's,
+    whose answer is dropped: a HEAD follows for Last-Modified and size."""
+    store = make_store(s3_server, proxy.url, bucket)
+    await store.put("src.ipynb", b"{}")
+    store.settings.access_key_id = None  # as if obstore's own chain held the keys
+    reset(store, proxy)
+    info = await store.copy("src.ipynb", "ckpt/src.ipynb")
+    assert_counts(store, proxy, {"COPY": 1, "HEAD": 1})
+    assert info.size == 2
+    await store.close()
 
 
 async def test_batch_delete(store: S3Store, proxy: CountingProxy, boto: Any, bucket: str) -> None:
@@ -178,8 +214,8 @@ async def test_folder_markers(store: S3Store, proxy: CountingProxy, boto: Any, b
     assert_counts(store, proxy, {"LIST": 1})
     reset(store, proxy)
     await store.delete(["proj/"])
-    # DeleteObjects for ours, and a DELETE of "proj/" itself in case another tool made one
-    assert_counts(store, proxy, {"DELETE": 2})
+    # DeleteObjects for ours, and no DELETE of "proj/": no listing showed a foreign one
+    assert_counts(store, proxy, {"DELETE": 1})
     with pytest.raises(NotFound):
         await store.head("proj/")
     assert boto.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
@@ -208,13 +244,40 @@ async def test_foreign_markers(
 
     reset(store, proxy)
     await store.delete(["console/"])
+    # DeleteObjects for ours, and the DELETE of "console/" itself: the listings showed it
     assert_counts(store, proxy, {"DELETE": 2})
     raw = [o["Key"] for o in boto.list_objects_v2(Bucket=bucket)["Contents"]]
     assert "pre/console/" not in raw
     with pytest.raises(NotFound):
         await store.head("console/")
+    reset(store, proxy)
+    await store.delete(["console/"])  # deleted and forgotten: no second raw DELETE
+    assert_counts(store, proxy, {"DELETE": 1})
+    reset(store, proxy)
     await store.delete(["full/n.ipynb", "full/"])
+    assert_counts(store, proxy, {"DELETE": 2})
     assert [p.key for p in (await store.list("")).prefixes] == []
+
+
+async def test_foreign_marker_seen_only_by_head_or_recursive_listing(
+    s3_server: S3Target, proxy: CountingProxy, bucket: str, boto: Any
+) -> None:
+    """What a folder delete or rename does first (a head, or a recursive listing of the
+    folder) is enough to find a foreign "a/b/"; a store that never looked at the folder
+    sends no raw DELETE, and the foreign marker stays (a parent's listing shows "a/b/"
+    only as a common prefix, which an empty folder and a marker share)."""
+    for key in ("pre/h/", "pre/r/", "pre/r/sub/", "pre/r/sub/x.ipynb", "pre/unseen/"):
+        boto.put_object(Bucket=bucket, Key=key, Body=b"{}" if key.endswith("b") else b"")
+    store = make_store(s3_server, proxy.url, bucket)
+    await store.head("h/")
+    flat = await store.list_all("r/", delimiter=None)
+    assert [o.key for o in flat.objects] == ["r/", "r/sub/", "r/sub/x.ipynb"]
+    reset(store, proxy)
+    await store.delete(["h/", "r/", "r/sub/", "r/sub/x.ipynb", "unseen/"])
+    assert_counts(store, proxy, {"DELETE": 4})  # 1 DeleteObjects + h/, r/, r/sub/
+    raw = [o["Key"] for o in boto.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert raw == ["pre/unseen/"]
+    await store.close()
 
 
 async def test_multipart_streaming_upload(
@@ -264,7 +327,7 @@ async def test_signed_and_public_url(store: S3Store, proxy: CountingProxy) -> No
 
 async def test_folder_rename_budget(store: S3Store, proxy: CountingProxy) -> None:
     """Rename a folder of N objects at the store level, counted at the server:
-    1 LIST, N COPY (+ N HEAD: obstore's copy returns no Last-Modified), 1 DeleteObjects."""
+    1 LIST, N COPY (no HEAD: the CopyObject answer is read), 1 DeleteObjects."""
     n = 20
     await asyncio.gather(*(store.put(f"old/n{i:02d}.ipynb", b"{}") for i in range(n)))
     reset(store, proxy)
@@ -272,7 +335,7 @@ async def test_folder_rename_budget(store: S3Store, proxy: CountingProxy) -> Non
     keys = [o.key for o in listing.objects]
     await asyncio.gather(*(store.copy(k, "new/" + k[len("old/") :]) for k in keys))
     await store.delete(keys)
-    assert_counts(store, proxy, {"LIST": 1, "COPY": n, "HEAD": n, "DELETE": 1})
+    assert_counts(store, proxy, {"LIST": 1, "COPY": n, "DELETE": 1})
     assert len((await store.list("new/")).objects) == n
     assert (await store.list("old/")).objects == []
 
@@ -293,14 +356,17 @@ async def test_virtual_hosted_addressing(
         secret_access_key=s3_server.secret_key,
     )
     boto.put_object(Bucket=bucket, Key="pre/console/", Body=b"")
+    boto.put_object(Bucket=bucket, Key="pre/src.ipynb", Body=b"{}")
     reset(store, proxy)
     await store.put("v.ipynb", b"{}")
     page = await store.list("")
-    await store.delete(["console/"])
-    assert_counts(store, proxy, {"PUT": 1, "HEAD": 1, "LIST": 1, "DELETE": 2})
+    await store.head("console/")  # one LIST: shows the foreign marker
+    await store.delete(["console/", "src.ipynb"])
+    await store.copy("v.ipynb", "w.ipynb")  # the signed CopyObject, virtual-hosted
+    assert_counts(store, proxy, {"PUT": 1, "HEAD": 1, "LIST": 2, "DELETE": 2, "COPY": 1})
     assert {r.headers["host"] for r in proxy.snapshot()} == {f"{bucket}.localhost"}
-    assert [o.key for o in page.objects] == ["v.ipynb"]
+    assert [o.key for o in page.objects] == ["src.ipynb", "v.ipynb"]
     assert [p.key for p in page.prefixes] == ["console/"]
     raw = [o["Key"] for o in boto.list_objects_v2(Bucket=bucket)["Contents"]]
-    assert raw == ["pre/v.ipynb"]
+    assert raw == ["pre/v.ipynb", "pre/w.ipynb"]
     await store.close()

@@ -9,6 +9,8 @@ What obstore cannot do, and how this module works around it:
   the listed prefix, or in recursive listings a zero-byte ``a/b`` followed by
   keys under ``a/b/``), and both kinds are shown to callers as ``a/b/``.
 * ``put`` and ``copy`` results carry no Last-Modified: one HEAD follows (counted).
+  (S3 with static credentials sends CopyObject itself and reads its answer:
+  :meth:`nbshelf.stores.s3.S3Store._copy`.)
 * ``head`` returns no content type or user metadata (``get`` does).
 * Delimited listings are not pageable (obstore follows S3's continuation tokens
   itself): a listing fetches the whole folder, one LIST per 1000 entries (the
@@ -85,6 +87,9 @@ class ObstoreBackedStore(ObjectStore):
             "bucket": "check the bucket name",
             "endpoint": "check the endpoint and that the server is running",
         }
+        #: Full keys "a/b/" of folder markers written by other tools that a listing or
+        #: head has shown: only those get the extra DELETE (:meth:`_delete_foreign_markers`).
+        self._foreign_markers: set[str] = set()
         self._pages: OrderedDict[tuple[str, str | None, str], tuple[float, list[Any]]] = (
             OrderedDict()
         )
@@ -143,6 +148,8 @@ class ObstoreBackedStore(ObjectStore):
             chunk = []
         if not chunk:
             raise NotFound(f"no such folder {key!r}", store=self.description, key=key)
+        if chunk[0]["path"] == key.rstrip("/"):
+            self._foreign_markers.add(key)
         return (
             self._info(chunk[0], key, content_type=DIRECTORY_CONTENT_TYPE)
             if chunk[0]["path"] in (key.rstrip("/"), self._marker_key(key))
@@ -230,17 +237,20 @@ class ObstoreBackedStore(ObjectStore):
 
     async def _delete(self, keys: Sequence[str]) -> None:
         targets = [self._marker_key(k) if k.endswith("/") else k for k in keys]
-        foreign = [k for k in keys if k.endswith("/")]
+        # a foreign "a/b/" is deleted only if seen; nbshelf's own markers are hidden objects
+        foreign = [k for k in keys if k in self._foreign_markers]
         for i in range(0, len(targets), SERVER_PAGE):
             batch = targets[i : i + SERVER_PAGE]
             self.requests.add("DELETE")  # one DeleteObjects (POST ?delete) per 1000 keys
             await self._call(obstore.delete_async(self._os, batch))
         if foreign:
             await self._delete_foreign_markers(foreign)
+            self._foreign_markers.difference_update(foreign)
 
     async def _delete_foreign_markers(self, keys: Sequence[str]) -> None:
-        """Markers ``a/b/`` written by other tools: obstore cannot name them. Backends
-        that can send a raw request override this; the default leaves them."""
+        """Markers ``a/b/`` written by other tools (and seen in a listing or head):
+        obstore cannot name them. Backends that can send a raw request override this;
+        the default leaves them."""
 
     async def _copy(self, src: str, dst: str) -> ObjectInfo:
         if src.endswith("/") or dst.endswith("/"):
@@ -305,6 +315,8 @@ class ObstoreBackedStore(ObjectStore):
         if not delimiter:
             keys = await self._resolve_empty(metas, keys)
         for key, meta in zip(keys, metas, strict=True):
+            if key.endswith("/") and not meta["path"].endswith(MARKER_NAME):
+                self._foreign_markers.add(key)  # an object "a/b/" another tool wrote
             if key.endswith("/") and isinstance(entries.get(key), ObjectInfo):
                 continue  # our marker and a foreign one: show one
             entries[key] = self._info(meta, key)

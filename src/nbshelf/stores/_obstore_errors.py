@@ -97,3 +97,23 @@ def translate(
         store=store,
         key=key,
     )
+
+
+class ResponseError(Exception):
+    """An S3 error answer to a request nbshelf sent itself (httpx, not obstore):
+    its text has the shape :func:`describe` reads (status, service code), nothing else."""
+
+    def __init__(self, status: int, body: bytes = b"") -> None:
+        code = _CODE_RE.search(body[:4096].decode("utf-8", "replace"))
+        text = f"status code: {status}"
+        if code:
+            text += f", <Code>{code.group(1)}</Code>"
+        super().__init__(text)
+        self.status = status
+
+
+def translate_response(
+    status: int, body: bytes, *, store: str, key: str | None, hints: dict[str, str]
+) -> StoreError:
+    """The typed error for an HTTP error answer, as :func:`translate` gives for obstore's."""
+    return translate(ResponseError(status, body), store=store, key=key, hints=hints)

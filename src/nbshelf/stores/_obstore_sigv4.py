@@ -1,11 +1,15 @@
-"""The one S3 request obstore cannot make: DELETE of a key ending in "/".
+"""AWS Signature V4 for the few body-less S3 requests nbshelf sends itself, with httpx.
 
-Folder markers ``a/b/`` written by other tools (S3 console, rclone, s3fs) are
-objects whose key ends in "/"; obstore strips that slash from every path, so it
-can read them only through listings and can never delete them. Deleting an
-empty folder must remove them too, so this module signs that single DELETE
-with AWS Signature V4 (static credentials only) and sends it with httpx.
-Nothing else goes around obstore.
+obstore cannot make these, so they go around it (static credentials only):
+
+* DELETE of a key ending in "/": folder markers ``a/b/`` written by other tools
+  (S3 console, rclone, s3fs); obstore strips that slash from every path.
+* CopyObject (``PUT`` with ``x-amz-copy-source``): obstore's copy discards the
+  response, whose ``<CopyObjectResult>`` carries LastModified and ETag; sending it
+  here spares the HEAD a checkpoint would otherwise need.
+* ``PUT ?acl`` (public shares, :mod:`._obstore_share`): obstore sets no ACLs.
+
+This module is the one signing implementation for all of them.
 """
 
 from __future__ import annotations
@@ -30,9 +34,20 @@ def object_url(endpoint: str, bucket: str, key: str, virtual_hosted: bool) -> st
     return f"{endpoint.rstrip('/')}/{bucket}/{path}"
 
 
+def copy_source(bucket: str, key: str) -> str:
+    """The ``x-amz-copy-source`` header value: ``/bucket/key``, URL-encoded."""
+    return "/" + quote(f"{bucket}/{key}", safe="/~")
+
+
+def _canonical_query(query: str) -> str:
+    """Query parameters sorted, each as ``name=value`` (``?acl`` is ``acl=``)."""
+    return "&".join(sorted(q if "=" in q else f"{q}=" for q in query.split("&") if q))
+
+
 def sign(
     method: str,
     url: str,
+    extra: dict[str, str] | None = None,
     *,
     region: str,
     access_key: str,
@@ -40,7 +55,8 @@ def sign(
     session_token: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, str]:
-    """Headers (with Authorization) for a body-less S3 request to ``url``."""
+    """Headers (with Authorization) for a body-less S3 request to ``url``; the
+    ``extra`` headers (``x-amz-acl``, ``x-amz-copy-source`` ...) are signed too."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
@@ -48,7 +64,8 @@ def sign(
     now = now or datetime.now(timezone.utc)
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
-    headers = {"host": host, "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": amz_date}
+    headers = {k.lower(): v.strip() for k, v in (extra or {}).items()}
+    headers.update({"host": host, "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": amz_date})
     if session_token:
         headers["x-amz-security-token"] = session_token
     names = sorted(headers)
@@ -56,7 +73,7 @@ def sign(
         [
             method,
             parts.path or "/",  # already URI-encoded by object_url (S3 encodes once)
-            parts.query,
+            _canonical_query(parts.query),
             "".join(f"{n}:{headers[n]}\n" for n in names),
             ";".join(names),
             EMPTY_SHA256,

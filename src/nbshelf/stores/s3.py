@@ -8,22 +8,36 @@ See docs/s3.md.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
+import mimetypes
+import re
+import ssl
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
+# Imported with the module, not on first use: httpx, httpcore (httpx imports it when
+# its first client is built) and anyio (httpcore imports it on the first request) were
+# imported on the event loop, which stalled it for 30-250 ms the first time a folder
+# marker was deleted.
+import certifi
+import httpcore  # noqa: F401
+import httpx
 from obstore import exceptions as oe
 from obstore.store import AzureStore as _OsAzure
 from obstore.store import GCSStore as _OsGCS
 from obstore.store import S3Store as _OsS3
 
 from ._obstore_aws import AwsSettings, resolve
-from ._obstore_base import MARKER_NAME, ObstoreBackedStore
-from ._obstore_sigv4 import object_url, sign
-from .base import RetryPolicy
-from .errors import AuthFailed, StoreError, Unavailable
+from ._obstore_base import MARKER_NAME, ObstoreBackedStore, _etag
+from ._obstore_errors import translate_response
+from ._obstore_sigv4 import copy_source, object_url, sign
+from .base import ObjectInfo, RetryPolicy
+from .errors import StoreError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +47,58 @@ __all__ = ["MARKER_NAME", "AzureStore", "GCSStore", "S3Store"]
 #: every call the same way on every backend, with jitter and a per-call deadline.
 RETRY = {"max_retries": 0, "retry_timeout": timedelta(seconds=15)}
 _BASE_KEYS = ("page_size", "max_concurrency", "chunk_size", "upload_concurrency")
+_ISO_SECOND = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)")
+
+
+def _preload() -> None:
+    """What httpx's first request would import on the event loop: anyio's asyncio
+    backend (httpcore picks it per request) and the modules it loads lazily; and the
+    MIME table (``mimetypes.init`` reads /etc/mime.types on first use)."""
+    try:
+        importlib.import_module("anyio._backends._asyncio")
+        import anyio
+
+        for name in ("connect_tcp", "Lock", "Semaphore", "fail_after", "lowlevel"):
+            getattr(anyio, name, None)
+    except ImportError:  # pragma: no cover - anyio is a dependency of httpx
+        pass
+    mimetypes.init()
+
+
+_preload()
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs), made once per process, when the first
+    store that needs it is built: loading the CAs takes 20-50 ms that would otherwise
+    stall the event loop on a store's first signed request (a worker thread does not
+    help: the loading holds the GIL)."""
+    make = getattr(httpx, "create_ssl_context", None)
+    if make is not None:
+        return make()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _xml_text(body: bytes, name: str) -> str | None:
+    """The text of the first element ``name`` (any namespace) of an S3 XML answer."""
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return None
+    for el in root.iter():
+        if el.tag == name or el.tag.endswith("}" + name):
+            return (el.text or "").strip()
+    return None
+
+
+def _iso_second(text: str | None) -> datetime | None:
+    """``2026-11-22T17:00:01.000Z`` -> that time in whole seconds (UTC), as HEAD says it."""
+    m = _ISO_SECOND.match(text or "")
+    if not m:
+        return None
+    y, mo, d, h, mi, sec = (int(g) for g in m.groups())
+    return datetime(y, mo, d, h, mi, sec, tzinfo=timezone.utc)
 
 
 def _split_url(url: str, scheme: str) -> tuple[str, str]:
@@ -95,7 +161,13 @@ class S3Store(ObstoreBackedStore):
         client = _client_options(extra, settings.allow_http)
         os_store = _build(_OsS3, settings.bucket, config={**config, **extra}, client_options=client)
         super().__init__(os_store, **kwargs)
-        self._http: Any = None
+        #: Other S3Config options (server_side_encryption, request_payer ...) change what
+        #: obstore sends with a copy: then the copy stays obstore's (+ HEAD).
+        self._plain_config = not (set(extra) - {"proxy_url"})
+        self._http: httpx.AsyncClient | None = None
+        self._tls = not (settings.endpoint or "").startswith("http://")
+        if self._tls and self.signs_requests:
+            _tls_context()  # now, at construction, not on the event loop later
         env_hint = "endpoint_url / AWS_ENDPOINT_URL_S3"
         self.hints = {
             "auth": f"check the access key and secret (from {settings.credentials_from}) "
@@ -118,58 +190,125 @@ class S3Store(ObstoreBackedStore):
         where = self.settings.endpoint or f"AWS region {self.settings.region}"
         return f"s3://{self.settings.bucket} at {where}"
 
+    # ------------------------------------------------------------ requests sent with httpx
+    @property
+    def signs_requests(self) -> bool:
+        """True with static credentials (options, env, profile): the few requests obstore
+        cannot make (or whose answer it drops) are signed here and sent with httpx."""
+        return bool(self.settings.access_key_id and self.settings.secret_access_key)
+
+    def endpoint_base(self) -> str:
+        """The endpoint URL requests go to (holding the bucket when virtual-hosted)."""
+        st = self.settings
+        if st.endpoint:
+            return st.endpoint
+        if st.virtual_hosted:
+            return f"https://{st.bucket}.s3.{st.region}.amazonaws.com"
+        return f"https://s3.{st.region}.amazonaws.com"
+
+    def http_client(self) -> httpx.AsyncClient:
+        """The store's httpx client, cheap to build (about 2 ms): its TLS context is the
+        process-wide one made at construction, and a plain-http endpoint needs none."""
+        if self._http is None or self._http.is_closed:
+            self._http = httpx.AsyncClient(
+                timeout=30.0,
+                proxy=self._proxy_url,
+                verify=_tls_context() if self._tls else False,
+            )
+        return self._http
+
+    async def signed_request(
+        self,
+        method: str,
+        key: str,
+        op: str,
+        *,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        error_key: str | None = None,
+    ) -> httpx.Response:
+        """Send one body-less, SigV4-signed request for the full ``key`` (counted as
+        ``op``); an unreachable endpoint is :class:`Unavailable`. Needs static credentials."""
+        st = self.settings
+        assert st.access_key_id and st.secret_access_key
+        url = object_url(self.endpoint_base(), st.bucket, key, st.virtual_hosted)
+        if query:
+            url += "?" + query
+        signed = sign(
+            method,
+            url,
+            headers,
+            region=st.region,
+            access_key=st.access_key_id,
+            secret_key=st.secret_access_key,
+            session_token=st.session_token,
+        )
+        client = self.http_client()
+        self.requests.add(op)
+        try:
+            return await client.request(method, url, headers={**(headers or {}), **signed})
+        except httpx.HTTPError as e:
+            raise Unavailable(
+                f"cannot reach the endpoint ({type(e).__name__}): {self.hints['endpoint']}",
+                store=self.description,
+                key=error_key or key,
+            ) from None
+
+    def _response_error(self, resp: httpx.Response, key: str) -> StoreError:
+        return translate_response(
+            resp.status_code, resp.content, store=self.description, key=key, hints=self.hints
+        )
+
+    async def _copy(self, src: str, dst: str) -> ObjectInfo:
+        """One CopyObject, sent here so that its answer (LastModified, ETag) is read:
+        obstore's copy drops it, which cost a HEAD per checkpoint. The size is not in
+        the answer: it is -1 (unknown), as on Swift. Without static credentials, or
+        with S3Config options that obstore would send with the copy (encryption, request
+        payer ...), obstore's copy and a HEAD."""
+        if (
+            src.endswith("/")
+            or dst.endswith("/")
+            or not self.signs_requests
+            or not self._plain_config
+        ):
+            return await super()._copy(src, dst)
+        source = {"x-amz-copy-source": copy_source(self.settings.bucket, src)}
+        resp = await self.signed_request("PUT", dst, "COPY", headers=source, error_key=src)
+        body = resp.content
+        if resp.status_code >= 300:
+            raise self._response_error(resp, src)
+        last_modified = _iso_second(_xml_text(body, "LastModified"))
+        if last_modified is None:
+            # S3 may answer 200 and put an error in the body (InternalError ...): retried
+            raise translate_response(
+                500 if b"<Error" in body else 502,
+                body,
+                store=self.description,
+                key=src,
+                hints=self.hints,
+            )
+        return ObjectInfo(
+            key=dst,
+            size=-1,
+            last_modified=last_modified,
+            etag=_etag(_xml_text(body, "ETag")),
+            content_type=self._guess_type(dst),
+        )
+
     async def _delete_foreign_markers(self, keys: Sequence[str]) -> None:
         """DELETE each ``a/b/`` key itself (SigV4, httpx): obstore cannot name it.
-        One request per folder marker; needs static credentials (options, env, profile)."""
-        st = self.settings
-        if not (st.access_key_id and st.secret_access_key):
+        One request per foreign marker seen; needs static credentials."""
+        if not self.signs_requests:
             log.warning(
                 "%s: cannot remove folder markers written by other tools without static "
                 "credentials; they stay",
                 self.description,
             )
             return
-        import httpx
-
-        if self._http is None or self._http.is_closed:
-            self._http = httpx.AsyncClient(timeout=30.0, proxy=self._proxy_url)
-        if st.endpoint:
-            endpoint = st.endpoint
-        elif st.virtual_hosted:
-            endpoint = f"https://{st.bucket}.s3.{st.region}.amazonaws.com"
-        else:
-            endpoint = f"https://s3.{st.region}.amazonaws.com"
         for key in keys:
-            url = object_url(endpoint, st.bucket, key, st.virtual_hosted)
-            headers = sign(
-                "DELETE",
-                url,
-                region=st.region,
-                access_key=st.access_key_id,
-                secret_key=st.secret_access_key,
-                session_token=st.session_token,
-            )
-            self.requests.add("DELETE")
-            try:
-                resp = await self._http.delete(url, headers=headers)
-            except httpx.HTTPError as e:
-                raise Unavailable(
-                    f"cannot reach the endpoint ({type(e).__name__}): {self.hints['endpoint']}",
-                    store=self.description,
-                    key=key,
-                ) from None
-            if resp.status_code in (401, 403):
-                raise AuthFailed(
-                    f"credentials refused ({resp.status_code}): {self.hints['auth']}",
-                    store=self.description,
-                    key=key,
-                )
+            resp = await self.signed_request("DELETE", key, "DELETE")
             if resp.status_code >= 300 and resp.status_code != 404:
-                raise StoreError(
-                    f"deleting folder marker failed ({resp.status_code})",
-                    store=self.description,
-                    key=key,
-                )
+                raise self._response_error(resp, key)
 
     async def close(self) -> None:
         if self._http is not None:
