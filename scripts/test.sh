@@ -52,7 +52,7 @@ run_pytest() {  # pytest's exit 5 (nothing collected) is not a failure of the su
 }
 
 step "nbshelf's tests"
-run_pytest "$VENV/bin/python" -m pytest tests -q -p no:cacheprovider "$@"
+run_pytest "$VENV/bin/python" -m pytest tests -q -p no:cacheprovider --durations=15 "$@"
 
 step "Reliability ledger (docs/reliability.md): bytes lost must be 0"
 if [ -f build/reliability/ledger.json ]; then
