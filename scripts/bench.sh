@@ -10,13 +10,31 @@
 #   scripts/bench.sh                  # everything (about 10-15 minutes on 2 cores)
 #   scripts/bench.sh --servers local  # extra arguments go to benchmarks.run
 #   NBSHELF_BENCH_VENV  where the venv goes (default: <repo>/.venv-bench)
-#   PYTHON              interpreter to build it with (default: python3)
+#   PYTHON              interpreter to build it with (default: python3.12 if there is
+#                       one, else python3). s3contents 0.12 and later declare
+#                       Requires-Python >=3.12: under Python 3.11 pip silently
+#                       resolves s3contents to 0.11.2 (December 2023).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 VENV=${NBSHELF_BENCH_VENV:-$HERE/.venv-bench}
-PY=${PYTHON:-python3}
+if [ -z "${PYTHON:-}" ]; then
+  PYTHON=python3
+  # python3.12 on PATH, else a pyenv-installed 3.12 (pyenv's shim fails when 3.12 is
+  # not the selected version)
+  for c in python3.12 "$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3.12; do
+    if "$c" -c '' 2>/dev/null; then PYTHON=$c; break; fi
+  done
+fi
+PY=$PYTHON
 PIP=(--quiet --disable-pip-version-check)
+WANT=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
+# A venv built with another interpreter is rebuilt (its s3contents would be stale).
+if [ -x "$VENV/bin/python" ] &&
+  [ "$("$VENV/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$WANT" ]; then
+  echo "bench: $VENV is not Python $WANT: rebuilding it" >&2
+  rm -rf "$VENV"
+fi
 if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c \
   'import nbshelf, s3contents, jupyterfs.manager.fsspec, s3fs, moto.server, boto3, obstore, swiftclient' \
   2>/dev/null; then
