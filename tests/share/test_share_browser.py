@@ -78,7 +78,17 @@ def test_share_from_jupyterlab_in_chromium(lab: NbshelfServer, tmp_path: Path) -
             editor.click()
             page.keyboard.type(CODE)
             page.keyboard.press("Shift+Enter")
-            page.locator(".jp-OutputArea-output", has_text=OUTPUT).wait_for()
+            output = page.locator(".jp-OutputArea-output", has_text=OUTPUT)
+            for _ in range(3):
+                try:
+                    output.wait_for(timeout=20_000)
+                    break
+                except sync_api.TimeoutError:
+                    # JupyterLab can drop a run issued while its kernel connection is
+                    # still settling (the prompt stays "[ ]"): run the first cell again
+                    editor.click()
+                    page.keyboard.press("Shift+Enter")
+            output.wait_for()
             page.keyboard.press("Control+s")
             # JupyterLab asks for a name on an Untitled notebook's first save: keep it
             rename = page.locator(".jp-Dialog .jp-mod-accept")

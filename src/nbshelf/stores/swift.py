@@ -12,7 +12,9 @@ for bulk delete, ``INFO`` for the one ``GET /info`` of a store's life, and
 
 Swift's ``Last-Modified`` header is its timestamp rounded *up* to the second,
 while listings give microseconds: listings are rounded up the same way, so
-one object has one ``last_modified`` whichever request saw it.
+one object has one ``last_modified`` whichever request saw it; then one second
+is taken off everywhere, so that no time is ever in the future (JupyterLab's
+file browser shows a just-saved file that is 0.5 s "ahead" as modified "next yr.").
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ _META = "x-object-meta-"
 
 
 # ---------------------------------------------------------------------------- time
+#: ceil(t) - 1 s is never after t, and the same whichever request reported t
+_NOT_AHEAD = timedelta(seconds=1)
+
+
 def _ceil_second(dt: datetime) -> datetime:
     if dt.microsecond:
         dt = dt.replace(microsecond=0) + timedelta(seconds=1)
@@ -72,18 +78,18 @@ def _from_header(value: str | None) -> datetime:
     if not value:
         return EPOCH
     dt = parsedate_to_datetime(value)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)) - _NOT_AHEAD
 
 
 def _from_listing(value: str | None) -> datetime:
-    """``2026-11-22T16:27:53.146020`` (UTC) -> 16:27:54, as the header would say."""
+    """``2026-11-22T16:27:53.146020`` (UTC) -> 16:27:53: the header's 16:27:54, less 1 s."""
     if not value:
         return EPOCH
-    return _ceil_second(datetime.fromisoformat(value).replace(tzinfo=timezone.utc))
+    return _ceil_second(datetime.fromisoformat(value).replace(tzinfo=timezone.utc)) - _NOT_AHEAD
 
 
 def _from_timestamp(value: str) -> datetime:
-    return datetime.fromtimestamp(math.ceil(float(value)), timezone.utc)
+    return datetime.fromtimestamp(math.ceil(float(value)), timezone.utc) - _NOT_AHEAD
 
 
 # ---------------------------------------------------------------------------- connections
