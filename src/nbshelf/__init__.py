@@ -10,11 +10,11 @@ from .contents import ShelfCheckpoints, ShelfContentsManager
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    # nbshelf.bookstore.legacy honours the original Bookstore's NotebookApp settings
+    # nbshelf.server.legacy honours the original Bookstore's NotebookApp settings
     return [
-        {"module": "nbshelf.extension"},
-        {"module": "nbshelf.bookstore.legacy"},
-        {"module": "nbshelf.security"},
+        {"module": "nbshelf.server.extension"},
+        {"module": "nbshelf.server.legacy"},
+        {"module": "nbshelf.server.security"},
     ]
 
 

@@ -24,7 +24,7 @@ from tests.servers.fault_proxy import FaultProxy
 from tests.servers.swift import SwiftServer
 
 from nbshelf.stores import NotFound, ObjectStore, Unavailable
-from nbshelf.stores.s3 import S3Store
+from nbshelf.stores.obstore.s3 import S3Store
 from nbshelf.stores.swift import SwiftStore
 
 from .conftest import Ledger, assert_no_secret

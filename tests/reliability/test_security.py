@@ -1,4 +1,4 @@
-"""Store credentials never reach kernels or terminals (nbshelf.security).
+"""Store credentials never reach kernels or terminals (nbshelf.server.security).
 
 A real ``nbshelf serve`` on the real Swift, its environment holding Swift
 credentials (``ST_*``) and other credential variables nbshelf knows (``OS_*``,
@@ -21,7 +21,7 @@ from jupyter_client import BlockingKernelClient
 from tests.core.server import NbshelfServer
 from tests.servers.swift import SwiftServer
 
-from nbshelf.security import is_credential_variable, scrub
+from nbshelf.server.security import is_credential_variable, scrub
 
 from .conftest import Ledger, assert_no_secret, swift_env
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tests.servers.counting_proxy import CountingProxy, Record
 
-from nbshelf.stores.s3 import S3Store
+from nbshelf.stores.obstore.s3 import S3Store
 
 
 @dataclass(frozen=True)

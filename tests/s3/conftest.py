@@ -25,7 +25,7 @@ from tests.s3._helpers import S3Target, make_store  # noqa: E402
 from tests.servers import ServerUnavailable  # noqa: E402
 from tests.servers.counting_proxy import CountingProxy  # noqa: E402
 
-from nbshelf.stores.s3 import S3Store  # noqa: E402
+from nbshelf.stores.obstore.s3 import S3Store  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import pytest
 from tests.servers.counting_proxy import CountingProxy, Record
 
 from nbshelf.stores import Conflict, NotFound, open_store
-from nbshelf.stores.s3 import AzureStore
+from nbshelf.stores.obstore.s3 import AzureStore
 
 pytestmark = pytest.mark.s3
 

@@ -11,7 +11,7 @@ from tests.s3._helpers import assert_counts, reset
 from tests.servers.counting_proxy import CountingProxy
 
 from nbshelf.contents.manager import ShelfContentsManager
-from nbshelf.stores.s3 import S3Store
+from nbshelf.stores.obstore.s3 import S3Store
 
 pytestmark = pytest.mark.s3
 

@@ -19,7 +19,7 @@ from tests.s3._helpers import S3Target, assert_counts, make_store, reset
 from tests.servers.counting_proxy import CountingProxy
 
 from nbshelf.stores import Conflict, NotFound
-from nbshelf.stores.s3 import MARKER_NAME, S3Store
+from nbshelf.stores.obstore.s3 import MARKER_NAME, S3Store
 
 pytestmark = pytest.mark.s3
 

@@ -7,7 +7,7 @@ from tests.s3._helpers import S3Target, make_store
 from tests.servers import free_port
 
 from nbshelf.stores import AuthFailed, NotFound, StoreError, Unavailable
-from nbshelf.stores.s3 import S3Store
+from nbshelf.stores.obstore.s3 import S3Store
 
 pytestmark = pytest.mark.s3
 

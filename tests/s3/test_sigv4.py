@@ -8,7 +8,7 @@ from unittest import mock
 
 import pytest
 
-from nbshelf.stores._obstore_sigv4 import EMPTY_SHA256, copy_source, object_url, sign
+from nbshelf.stores.obstore.sigv4 import EMPTY_SHA256, copy_source, object_url, sign
 
 NOW = datetime(2026, 11, 22, 17, 0, 1, tzinfo=timezone.utc)
 

@@ -26,7 +26,7 @@ from nbshelf.bookstore import (
     KeystoneNotebookManager,
     OpenStackNotebookManager,
 )
-from nbshelf.bookstore.legacy import honour_legacy_config, resolve
+from nbshelf.server.legacy import honour_legacy_config, resolve
 from nbshelf.contents import ShelfContentsManager
 from nbshelf.stores.swift import SwiftStore
 

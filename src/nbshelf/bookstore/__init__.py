@@ -14,7 +14,7 @@ whose store is ``swift://<container_name>`` built from the traits, so such a con
 works unchanged. They live in ``nbshelf.bookstore``, not in a top-level ``bookstore``
 package, because PyPI's ``bookstore`` is another project (nteract's); the old
 ``bookstore.*`` class names in ``NotebookApp.notebook_manager_class`` are mapped to
-these by :mod:`nbshelf.bookstore.legacy` (a server extension hook), with a
+these by :mod:`nbshelf.server.legacy` (a server extension hook), with a
 deprecation message pointing at ``ServerApp.contents_manager_class``.
 """
 
@@ -31,7 +31,7 @@ from .managers import (
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    return [{"module": "nbshelf.bookstore.legacy"}]
+    return [{"module": "nbshelf.server.legacy"}]
 
 
 __all__ = [

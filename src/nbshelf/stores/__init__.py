@@ -35,7 +35,7 @@ _BUILTIN = {
     "file": "nbshelf.stores.local:LocalStore",
     "memory": "nbshelf.stores.memory:MemoryStore",
     "swift": "nbshelf.stores.swift:SwiftStore",
-    "s3": "nbshelf.stores.s3:S3Store",
+    "s3": "nbshelf.stores.obstore:S3Store",
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlparse
 
-from .errors import StoreError
+from ..errors import StoreError
 
 #: Rackspace's public identity service (v2.0 with RAX-KSKEY:apiKeyCredentials).
 RACKSPACE_IDENTITY = "https://identity.api.rackspacecloud.com/v2.0"

@@ -1,4 +1,4 @@
-"""``nbshelf import-bookstore``: bring a container in the original Bookstore's layout into
+"""Bring a container in the original Bookstore's layout into
 nbshelf's, without deleting anything.
 
 Bookstore (IPython 1-2) named each notebook object by the notebook's id and kept its
@@ -13,15 +13,14 @@ name already taken by another object) get the first 8 characters of their id app
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .contents.checkpoints import checkpoint_folder
-from .stores import NotFound, ObjectStore, StoreError, open_store
+from ..contents.checkpoints import checkpoint_folder
+from ..stores import NotFound, ObjectStore, StoreError, open_store
 
 META_NAME = "nbname"  # X-Object-Meta-Nbname
 META_ORIGIN = "bookstore-id"  # X-Object-Meta-Bookstore-Id, on what this command writes
@@ -192,34 +191,3 @@ async def run_import(source_url: str, target_url: str, dry_run: bool, on_collisi
         await source.close()
         if target is not source:
             await target.close()
-
-
-def register(sub: Any) -> None:
-    p: argparse.ArgumentParser = sub.add_parser(
-        "import-bookstore",
-        help="copy notebooks from the original Bookstore's layout into nbshelf's",
-        description=(
-            "Copy a container written by Bookstore (objects named by notebook id, the name in "
-            "X-Object-Meta-Nbname, checkpoints under {id}/checkpoints/{id}) into nbshelf's "
-            "layout (<name>.ipynb, checkpoints under .nbshelf/checkpoints/). Originals are "
-            "never deleted; a second run skips what is already imported. Credentials come "
-            "from the environment (ST_AUTH/ST_USER/ST_KEY, OS_*)."
-        ),
-    )
-    p.add_argument("source", metavar="SOURCE", help="the Bookstore container: swift://container")
-    p.add_argument("--to", dest="target", default=None, metavar="URL",
-                   help="where to write (default: the same container, e.g. swift://container)")
-    p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
-    p.add_argument("--on-collision", choices=("rename", "skip"), default="rename",
-                   help="a name already taken: append the notebook id's first 8 characters "
-                   "(rename, default) or leave the notebook out (skip)")
-    p.set_defaults(func=_main)
-
-
-def _main(args: argparse.Namespace) -> int:
-    try:
-        return asyncio.run(run_import(args.source, args.target or args.source, args.dry_run,
-                                      args.on_collision))
-    except StoreError as e:
-        print(f"nbshelf import-bookstore: error: {e}", file=sys.stderr)
-        return 2

@@ -1,4 +1,8 @@
-"""The ``nbshelf`` command: one sub-command per module, each with a ``register``."""
+"""The ``nbshelf`` command: one module per sub-command, each with a ``register``.
+
+The commands sit on top of everything else: they may import any nbshelf package;
+nothing imports them but the console script (and the service's launcher).
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from ._version import __version__
+from .._version import __version__
 
 #: Modules that add a sub-command: each has ``register(subparsers)`` setting ``func``.
 COMMAND_MODULES = (
-    "nbshelf.serve",
-    "nbshelf.service.cli",
-    "nbshelf.bookstore_import",
-    "nbshelf.trash_cli",
-    "nbshelf.recover_cli",
-    "nbshelf.share.cli",
+    "nbshelf.cli.serve",
+    "nbshelf.cli.service",
+    "nbshelf.cli.import_bookstore",
+    "nbshelf.cli.trash",
+    "nbshelf.cli.recover",
+    "nbshelf.cli.share",
 )
 
 

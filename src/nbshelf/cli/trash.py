@@ -9,9 +9,9 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from .contents import trash
-from .serve import ENV_STORE
-from .stores import ObjectStore, StoreError, open_store
+from ..contents import trash
+from ..stores import ObjectStore, StoreError
+from ._common import add_store_options, fail, open_cli_store
 
 
 def register(sub: Any) -> None:
@@ -20,13 +20,7 @@ def register(sub: Any) -> None:
         help="list, restore or empty deleted files",
         description="Deleted notebooks and folders wait in the store's .nbshelf/trash/.",
     )
-    p.add_argument(
-        "--store",
-        default=os.environ.get(ENV_STORE, ""),
-        metavar="URL",
-        help=f"the store (default: ${ENV_STORE} or the current directory)",
-    )
-    p.add_argument("--prefix", default="", help="the key prefix inside the store, if any")
+    add_store_options(p)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     actions.add_parser("list", help="list trashed files, newest first")
     r = actions.add_parser("restore", help="restore a file or folder from the trash")
@@ -38,18 +32,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def open_cli_store(url: str, prefix: str = "") -> ObjectStore:
-    store = open_store(url or os.getcwd())
-    return store.with_prefix(prefix) if prefix else store
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         store = open_cli_store(args.store, args.prefix)
         return asyncio.run(_run(store, args))
     except (StoreError, ValueError, FileNotFoundError, FileExistsError) as e:
-        print(f"nbshelf trash: error: {e}", file=sys.stderr)
-        return 2
+        return fail("trash", e)
 
 
 async def _run(store: ObjectStore, args: argparse.Namespace) -> int:

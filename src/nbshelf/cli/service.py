@@ -15,8 +15,9 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from . import hosts, paths, plan, platforms, probe
-from .spec import DEFAULT_IP, DEFAULT_PORT, ServiceSpec, SpecError
+from ..service import hosts, paths, plan, platforms, probe
+from ._common import default_store
+from ..service.spec import DEFAULT_IP, DEFAULT_PORT, ServiceSpec, SpecError
 
 UNSUPPORTED = 3  # exit status: nothing to do on this machine (no service manager, ...)
 
@@ -30,7 +31,7 @@ def register(sub: Any) -> None:
     cmds = parser.add_subparsers(dest="service_command", metavar="ACTION")
 
     p = cmds.add_parser("install", help="write and enable the service definition")
-    p.add_argument("--store", default=os.environ.get("NBSHELF_STORE", ""), metavar="URL")
+    p.add_argument("--store", default=default_store(), metavar="URL")
     p.add_argument("--notebook-dir", default=None, metavar="DIR", help="(default: current dir)")
     p.add_argument("--ip", default=DEFAULT_IP, help=f"a loopback address (default {DEFAULT_IP})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"(default {DEFAULT_PORT})")
@@ -333,7 +334,7 @@ def cmd_hosts(args: argparse.Namespace) -> int:
     name = paths.current_platform()
     path = args.file or str(paths.layout(name or paths.LINUX).hosts_file)
     try:
-        from .spec import check_hostname, check_ip
+        from ..service.spec import check_hostname, check_ip
 
         hostname = check_hostname(args.hostname)
         if args.hosts_command == "add":

@@ -9,8 +9,8 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 
-from ._version import __version__
-from .contents import ShelfContentsManager
+from .._version import __version__
+from ..contents import ShelfContentsManager
 
 
 class StatusHandler(APIHandler):
@@ -31,7 +31,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     serverapp.web_app.add_handlers(
         ".*$", [(url_path_join(base, "nbshelf/api/status"), StatusHandler)]
     )
-    from .share.handlers import setup as setup_shares
+    from .shares import setup as setup_shares
 
     setup_shares(serverapp)
     cm = serverapp.contents_manager

@@ -34,9 +34,9 @@ from urllib.parse import quote, unquote, urlparse
 from swiftclient import client as swift_client
 from swiftclient.utils import generate_temp_url
 
-from ._swift_auth import SharedAuth
-from ._swift_config import SwiftConfig
-from .base import (
+from .auth import SharedAuth
+from .config import SwiftConfig
+from ..base import (
     EPOCH,
     GetResult,
     ListPage,
@@ -49,7 +49,7 @@ from .base import (
     gather_bounded,
     md5_of,
 )
-from .errors import (
+from ..errors import (
     AuthFailed,
     Conflict,
     IntegrityError,

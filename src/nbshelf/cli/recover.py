@@ -14,10 +14,9 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from .contents import journal
-from .serve import ENV_STORE
-from .stores import ObjectStore, StoreError
-from .trash_cli import open_cli_store
+from ..contents import journal
+from ..stores import ObjectStore, StoreError
+from ._common import add_store_options, fail, open_cli_store
 
 
 def register(sub: Any) -> None:
@@ -30,13 +29,7 @@ def register(sub: Any) -> None:
         "(the partial copies are deleted; the sources are intact); a delete is finished "
         "once its files are in the trash.",
     )
-    p.add_argument(
-        "--store",
-        default=os.environ.get(ENV_STORE, ""),
-        metavar="URL",
-        help=f"the store (default: ${ENV_STORE} or the current directory)",
-    )
-    p.add_argument("--prefix", default="", help="the key prefix inside the store, if any")
+    add_store_options(p)
     p.add_argument("--dry-run", action="store_true", help="say what would be done, do nothing")
     p.add_argument(
         "--rollback",
@@ -59,8 +52,7 @@ def run(args: argparse.Namespace) -> int:
         store = open_cli_store(args.store, args.prefix)
         return asyncio.run(_run(store, args))
     except StoreError as e:
-        print(f"nbshelf recover: error: {e}", file=sys.stderr)
-        return 2
+        return fail("recover", e)
 
 
 async def _run(store: ObjectStore, args: argparse.Namespace) -> int:

@@ -14,12 +14,11 @@ import os
 import sys
 from typing import Any
 
-from ..stores import StoreError, open_store
-from .config import ShareConfig
-from .models import Share, ShareError, human_duration, parse_duration
-from .publish import ShareService, revoked_message
-
-ENV_STORE = "NBSHELF_STORE"
+from ..share.config import ShareConfig
+from ..share.models import Share, ShareError, human_duration, parse_duration
+from ..share.publish import ShareService, revoked_message
+from ..stores import StoreError
+from ._common import ENV_STORE, add_store_options, fail, open_cli_store
 
 
 def register(sub: Any) -> None:
@@ -44,13 +43,11 @@ def register(sub: Any) -> None:
     how.add_argument("--list", action="store_true", help="list shares (of PATH if given)")
     how.add_argument("--revoke", metavar="ID", help="revoke a share: its link stops working")
     how.add_argument("--update", metavar="ID", help="re-publish the file's current version")
-    p.add_argument(
-        "--store",
-        default=os.environ.get(ENV_STORE, ""),
-        metavar="URL",
-        help=f"where notebooks live (default: ${ENV_STORE} or the current directory)",
+    add_store_options(
+        p,
+        store_help=f"where notebooks live (default: ${ENV_STORE} or the current directory)",
+        prefix_help="a key prefix inside the store",
     )
-    p.add_argument("--prefix", default="", help="a key prefix inside the store")
     p.add_argument(
         "--public-container",
         default="",
@@ -83,9 +80,7 @@ def _print_share(share: Share, as_json: bool) -> None:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    store = open_store(args.store or os.getcwd())
-    if args.prefix:
-        store = store.with_prefix(args.prefix)
+    store = open_cli_store(args.store, args.prefix)
     config = ShareConfig(public_container=args.public_container, server_url=args.server_url)
     service = ShareService(store, config)
     try:
@@ -111,17 +106,12 @@ async def _main(args: argparse.Namespace) -> int:
             _print_share(await service.update(args.update), args.json)
             return 0
         if not args.path:
-            print(
-                "nbshelf share: error: give a PATH to share (or --list / --revoke ID)",
-                file=sys.stderr,
-            )
-            return 2
+            return fail("share", "give a PATH to share (or --list / --revoke ID)")
         if args.expires:
             try:
                 seconds = parse_duration(args.expires)
             except ValueError as e:
-                print(f"nbshelf share: error: {e}", file=sys.stderr)
-                return 2
+                return fail("share", e)
             share = await service.create(args.path, "expiring", seconds)
         else:
             share = await service.create(args.path, "local" if args.local else "public", None)

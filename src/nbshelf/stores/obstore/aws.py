@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import StoreError
+from ..errors import StoreError
 
 DEFAULT_REGION = "us-east-1"
 

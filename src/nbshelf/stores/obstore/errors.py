@@ -11,7 +11,7 @@ import re
 
 from obstore import exceptions as oe
 
-from .errors import AuthFailed, Conflict, NotFound, StoreError, Unavailable
+from ..errors import AuthFailed, Conflict, NotFound, StoreError, Unavailable
 
 _STATUS_RE = re.compile(r"status code: (\d{3})")
 _CODE_RE = re.compile(r"<Code>(\w+)</Code>")

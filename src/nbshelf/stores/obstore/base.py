@@ -29,8 +29,8 @@ from typing import IO, Any, ClassVar, cast
 
 import obstore
 
-from ._obstore_errors import translate
-from .base import (
+from .errors import translate
+from ..base import (
     GetResult,
     ListPage,
     ObjectInfo,
@@ -39,7 +39,7 @@ from .base import (
     PutBody,
     gather_bounded,
 )
-from .errors import NotFound, StoreError
+from ..errors import NotFound, StoreError
 
 #: The hidden object that stands for the folder marker "a/b/" (callers never see it).
 MARKER_NAME = ".nbshelf-folder"

@@ -10,7 +10,7 @@ clear :class:`Unsupported` error naming the alternative, expiring links.
 
 from __future__ import annotations
 
-from .errors import AuthFailed, StoreError, Unsupported
+from ..errors import AuthFailed, StoreError, Unsupported
 from .s3 import S3Store
 
 NOT_PUBLIC_HINT = (

@@ -12,9 +12,8 @@ import os
 import sys
 from typing import Any
 
-from .stores import StoreError, open_store
-
-ENV_STORE = "NBSHELF_STORE"
+from ..stores import StoreError, open_store
+from ._common import ENV_STORE, add_store_options, fail
 
 
 def register(sub: Any) -> None:
@@ -26,13 +25,12 @@ def register(sub: Any) -> None:
             "Arguments nbshelf does not know (e.g. --ServerApp.password=...) go to Jupyter."
         ),
     )
-    p.add_argument(
-        "--store",
-        default=os.environ.get(ENV_STORE, ""),
-        metavar="URL",
-        help="where notebooks live: a directory (default: the current one), file:///path, "
+    add_store_options(
+        p,
+        store_help="where notebooks live: a directory (default: the current one), file:///path, "
         "memory://, swift://container/prefix, s3://bucket/prefix "
         f"(default: ${ENV_STORE} or the notebook directory)",
+        prefix_help=None,
     )
     p.add_argument(
         "--notebook-dir",
@@ -99,17 +97,15 @@ def jupyter_argv(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     if args.keep_alive:
-        from .service import watchdog
+        from ..service import watchdog
 
         return watchdog.main(args)
     root_dir = os.path.abspath(args.root_dir or os.getcwd())
     if not os.path.isdir(root_dir):
-        print(f"nbshelf serve: error: {root_dir} is not a directory", file=sys.stderr)
-        return 2
+        return fail("serve", f"{root_dir} is not a directory")
     error = check_store(args.store, root_dir)
     if error:
-        print(f"nbshelf serve: error: {error}", file=sys.stderr)
-        return 2
+        return fail("serve", error)
     argv = jupyter_argv(args)
     App: Any
     if args.app == "notebook":
@@ -118,12 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
             App = JupyterNotebookApp
         except ImportError:
-            print(
-                "nbshelf serve: error: Notebook 7 is not installed: "
-                "pip install 'nbshelf[notebook]'",
-                file=sys.stderr,
-            )
-            return 2
+            return fail("serve", "Notebook 7 is not installed: pip install 'nbshelf[notebook]'")
     else:
         from jupyterlab.labapp import LabApp
 

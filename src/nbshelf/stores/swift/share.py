@@ -13,8 +13,8 @@ import secrets
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from .errors import AuthFailed, NotFound, StoreError, Unsupported
-from .swift import SwiftStore
+from ..errors import AuthFailed, NotFound, StoreError, Unsupported
+from .store import SwiftStore
 
 #: The service type of Rackspace's CDN management endpoint in the service catalog.
 CDN_SERVICE_TYPE = "rax:object-cdn"

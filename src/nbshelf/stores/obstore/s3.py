@@ -32,12 +32,12 @@ from obstore.store import AzureStore as _OsAzure
 from obstore.store import GCSStore as _OsGCS
 from obstore.store import S3Store as _OsS3
 
-from ._obstore_aws import AwsSettings, resolve
-from ._obstore_base import MARKER_NAME, ObstoreBackedStore, _etag
-from ._obstore_errors import translate_response
-from ._obstore_sigv4 import copy_source, object_url, sign
-from .base import ObjectInfo, RetryPolicy
-from .errors import StoreError, Unavailable
+from .aws import AwsSettings, resolve
+from .base import MARKER_NAME, ObstoreBackedStore, _etag
+from .errors import translate_response
+from .sigv4 import copy_source, object_url, sign
+from ..base import ObjectInfo, RetryPolicy
+from ..errors import StoreError, Unavailable
 
 log = logging.getLogger(__name__)
 

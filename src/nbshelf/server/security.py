@@ -131,7 +131,7 @@ class ShelfSecurity(Configurable):
 
 def _build_store(serverapp: Any) -> None:
     """Make the contents manager read its credentials now, while they are still there."""
-    from .stores import StoreError
+    from ..stores import StoreError
 
     manager = getattr(serverapp, "contents_manager", None)
     if manager is None or not hasattr(manager, "store_description"):
@@ -161,4 +161,4 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
-    return [{"module": "nbshelf.security"}]
+    return [{"module": "nbshelf.server.security"}]

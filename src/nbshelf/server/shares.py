@@ -14,9 +14,9 @@ from tornado import web
 
 from ..contents import ShelfContentsManager
 from ..stores import StoreError
-from .config import ShareConfig
-from .models import ShareError, parse_duration
-from .publish import ShareService, revoked_message
+from ..share.config import ShareConfig
+from ..share.models import ShareError, parse_duration
+from ..share.publish import ShareService, revoked_message
 
 SERVICE_KEY = "nbshelf_share_service"
 CONFIG_KEY = "nbshelf_share_config"
