@@ -353,7 +353,7 @@ async def test_a_rename_whose_deletes_had_begun_is_finished_or_copied_back() -> 
     from the sources left; --rollback copies the moved ones back first."""
     import uuid
 
-    from nbshelf.contents import journal
+    from nbshelf.contents import folder_ops, journal
     from nbshelf.stores.memory import MemoryStore
 
     for rollback in (False, True):
@@ -364,7 +364,7 @@ async def test_a_rename_whose_deletes_had_begun_is_finished_or_copied_back() -> 
         op = await journal.begin(store, journal.new_journal("rename", "a", "b", pairs=pairs))
         await store.copy_many(pairs[:4])  # 4 copies made ...
         await store.delete([src for src, _ in pairs[:2]])  # ... and 2 sources deleted
-        [outcome] = await journal.recover(store, rollback=rollback)
+        [outcome] = await folder_ops.recover(store, rollback=rollback)
         assert not isinstance(outcome, str) and outcome.journal.id == op.id
         keep, drop = ("a", "b") if rollback else ("b", "a")
         listing = await store.list_all("", delimiter=None)

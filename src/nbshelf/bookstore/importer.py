@@ -13,14 +13,13 @@ name already taken by another object) get the first 8 characters of their id app
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contents.checkpoints import checkpoint_folder
-from ..stores import NotFound, ObjectStore, StoreError, open_store
+from ..contents.layout import checkpoint_folder
+from ..stores import NotFound, ObjectStore, open_store
 
 META_NAME = "nbname"  # X-Object-Meta-Nbname
 META_ORIGIN = "bookstore-id"  # X-Object-Meta-Bookstore-Id, on what this command writes

@@ -2,19 +2,17 @@
 
 A server killed in the middle of a folder rename or delete leaves its journal in
 ``.nbshelf/ops/``; this command reads each, looks at the store, does what is left
-and prints what it did (see ``nbshelf.contents.journal``).
+and prints what it did (see ``nbshelf.contents.folder_ops``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 from datetime import timedelta
 from typing import Any
 
-from ..contents import journal
+from ..contents import folder_ops
 from ..stores import ObjectStore, StoreError
 from ._common import add_store_options, fail, open_cli_store
 
@@ -58,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 async def _run(store: ObjectStore, args: argparse.Namespace) -> int:
     older = timedelta(minutes=args.older_than) if args.older_than is not None else None
     try:
-        done = await journal.recover(
+        done = await folder_ops.recover(
             store, rollback=args.rollback, dry_run=args.dry_run, older_than=older
         )
     finally:

@@ -4,43 +4,56 @@ A checkpoint of ``a/b.ipynb`` is the object ``.nbshelf/checkpoints/a/b.ipynb/<id
 made by a server-side copy, so creating one costs one COPY (plus one LIST, and a
 DELETE when the oldest are pruned). Its id is its UTC creation time, so ids sort
 by age. They live under the store's prefix: two prefixes never share them.
+
+The store is handed in (``store_source``, set by the contents manager that makes the
+checkpoints object), so this module knows no manager. :func:`move_checkpoints` and
+:func:`delete_checkpoints` are the one place checkpoints follow a renamed or deleted
+file or folder; folder operations and their recovery use them too.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
 from tornado.web import HTTPError
+from traitlets import Callable as CallableTrait
 from traitlets import Integer
 
 from ..stores import NotFound, ObjectStore
-from . import paths
+from . import layout, paths
 from .errors import store_errors
 
-if TYPE_CHECKING:
-    from .manager import ShelfContentsManager
+
+async def move_checkpoints(
+    store: ObjectStore, old_path: str, new_path: str, *, dry_run: bool = False
+) -> int:
+    """Move the checkpoints of a file, or of every file in a folder, to its new path
+    (1 LIST; N COPY + 1 bulk DELETE when there are any). Returns how many."""
+    old, new = layout.checkpoint_folder(old_path), layout.checkpoint_folder(new_path)
+    listing = await store.list_all(old, delimiter=None)
+    keys = [o.key for o in listing.objects]
+    if keys and not dry_run:
+        await store.copy_many((k, new + k[len(old) :]) for k in keys)
+        await store.delete(keys)
+    return len(keys)
 
 
-def new_checkpoint_id() -> str:
-    """``20261122T162530123456Z-3fa9``: sortable by time, unique across servers, and
-    made of the characters jupyter_server's checkpoint URLs accept (``[\\w-]+``)."""
-    now = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{now}-{secrets.token_hex(2)}"
-
-
-def checkpoint_folder(path: str) -> str:
-    return f"{paths.CHECKPOINTS}{path}/"
+async def delete_checkpoints(store: ObjectStore, path: str, *, dry_run: bool = False) -> int:
+    """Delete the checkpoints of a file, or of every file in a folder (1 LIST; 1 bulk
+    DELETE when there are any). Returns how many."""
+    listing = await store.list_all(layout.checkpoint_folder(path), delimiter=None)
+    keys = [o.key for o in listing.objects]
+    if keys and not dry_run:
+        await store.delete(keys)
+    return len(keys)
 
 
 def _checked(path: str) -> str:
     """A file's path. nbshelf's own data is never named by the API (400, as for every
     method on ``.nbshelf/``); the root has no checkpoints (404)."""
-    path = paths.normalize(path)
-    if paths.is_internal(path):
-        raise HTTPError(400, f"{paths.INTERNAL_DIR} is reserved for nbshelf's own data")
+    path = paths.check_path(path)
     if not path:
         raise HTTPError(404, f"No such file: {path}")
     return path
@@ -53,19 +66,31 @@ class ShelfCheckpoints(AsyncCheckpoints):
         5, config=True, help="Checkpoints kept per file; the oldest beyond this are deleted."
     ).tag(min=1)
 
+    store_source = CallableTrait(
+        None,
+        allow_none=True,
+        help="A function returning the store to keep checkpoints in (the contents manager "
+        "that makes this object hands in its own store).",
+    )
+
     @property
     def store(self) -> ObjectStore:
-        manager: ShelfContentsManager = self.parent  # type: ignore[assignment]
-        return manager.store
+        source: Callable[[], ObjectStore] | None = self.store_source
+        if source is None:
+            raise RuntimeError(
+                "ShelfCheckpoints has no store: use it with nbshelf.ShelfContentsManager, "
+                "or set its store_source"
+            )
+        return source()
 
     def _key(self, path: str, checkpoint_id: str) -> str:
         if not checkpoint_id or "/" in checkpoint_id or checkpoint_id.startswith("."):
             raise HTTPError(400, f"Invalid checkpoint id {checkpoint_id!r}")
-        return checkpoint_folder(_checked(path)) + checkpoint_id
+        return layout.checkpoint_key(_checked(path), checkpoint_id)
 
     async def create_checkpoint(self, contents_mgr: Any, path: str) -> dict[str, Any]:
         path = _checked(path)
-        checkpoint_id = new_checkpoint_id()
+        checkpoint_id = layout.new_checkpoint_id()
         with store_errors(path):
             try:
                 info = await self.store.copy(path, self._key(path, checkpoint_id))
@@ -76,7 +101,7 @@ class ShelfCheckpoints(AsyncCheckpoints):
 
     async def _prune(self, path: str) -> None:
         """Keep the newest ``keep`` checkpoints (the new one is already among them)."""
-        listing = await self.store.list_all(checkpoint_folder(path), delimiter="/")
+        listing = await self.store.list_all(layout.checkpoint_folder(path), delimiter="/")
         ids = sorted((o.key for o in listing.objects if not o.is_dir_marker), reverse=True)
         if len(ids) > self.keep:
             await self.store.delete(ids[self.keep :])
@@ -94,7 +119,7 @@ class ShelfCheckpoints(AsyncCheckpoints):
         the newest first in its "Revert to checkpoint" dialog."""
         path = _checked(path)
         with store_errors(path):
-            listing = await self.store.list_all(checkpoint_folder(path), delimiter="/")
+            listing = await self.store.list_all(layout.checkpoint_folder(path), delimiter="/")
         found = sorted((o for o in listing.objects if not o.is_dir_marker), key=lambda o: o.key)
         return [{"id": paths.name(o.key), "last_modified": o.last_modified} for o in found]
 
@@ -116,22 +141,18 @@ class ShelfCheckpoints(AsyncCheckpoints):
 
     async def rename_all_checkpoints(self, old_path: str, new_path: str) -> None:
         """Move the checkpoints of a file, or of every file in a folder, with it."""
-        old, new = checkpoint_folder(_checked(old_path)), checkpoint_folder(_checked(new_path))
+        old_path, new_path = _checked(old_path), _checked(new_path)
         with store_errors(old_path):
-            listing = await self.store.list_all(old, delimiter=None)
-            keys = [o.key for o in listing.objects]
-            if not keys:
-                return
-            await self.store.copy_many((k, new + k[len(old) :]) for k in keys)
-            await self.store.delete(keys)
+            await move_checkpoints(self.store, old_path, new_path)
 
     async def delete_all_checkpoints(self, path: str) -> None:
         """Delete the checkpoints of a file, or of every file in a deleted folder."""
-        folder = checkpoint_folder(_checked(path))
+        path = _checked(path)
         with store_errors(path):
-            listing = await self.store.list_all(folder, delimiter=None)
-            if listing.objects:
-                await self.store.delete([o.key for o in listing.objects])
+            await delete_checkpoints(self.store, path)
 
     def no_such_checkpoint(self, path: str, checkpoint_id: str) -> None:
         raise HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}")
+
+
+__all__ = ["ShelfCheckpoints", "delete_checkpoints", "move_checkpoints"]

@@ -3,7 +3,13 @@
 Each API call costs as few store requests as the operation allows (see the
 request budget in docs/design.md): opening a notebook is one GET, a poll with a
 hash one HEAD, a save one PUT, a folder listing one LIST per page. Paths are
-checked here once; the store never sees a path it should not.
+checked here once (``paths.check_path``); the store never sees a path it should not.
+
+This module is the Jupyter API and its HTTP rules only. The rest lives beside it:
+``paths`` (the path check), ``layout`` (nbshelf's reserved keys), ``lookup`` (what is at
+a path), ``folder_ops`` (journalled moves and deletes, and their recovery), ``uploads``
+(chunked uploads, a mixin), ``checkpoints``, ``trash``, ``models`` (models <-> bytes),
+``errors`` (store errors -> HTTP errors) and ``seen`` (what was just read or written).
 """
 
 from __future__ import annotations
@@ -11,10 +17,8 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
-import time
-from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import nbformat
@@ -24,10 +28,12 @@ from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
 
 from ..stores import NotFound, ObjectStore, StoreError, open_store
 from ..stores.local import TEMP_PREFIX, LocalStore
-from . import journal, models, paths, trash
+from . import folder_ops, lookup, models, paths
 from .checkpoints import ShelfCheckpoints
-from .errors import http_error, store_errors
-from .uploads import ChunkSpool, spool_dir_default
+from .errors import store_errors
+from .seen import RecentlySeen
+from .trash import TrashPruner
+from .uploads import ChunkedUploadsMixin, ChunkSpool, spool_dir_default
 
 ENV_STORE = "NBSHELF_STORE"
 T = TypeVar("T")
@@ -35,7 +41,7 @@ _CREATE_ONLY = "_nbshelf_create_only"  # set by new(), read (and removed) by sav
 _SEEN_TTL = 5.0  # seconds an object this server just read or wrote is known to exist
 
 
-class ShelfContentsManager(AsyncContentsManager):
+class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
     """Notebooks and files in an object store (local directory by default)."""
 
     store_url = Unicode(
@@ -101,7 +107,6 @@ class ShelfContentsManager(AsyncContentsManager):
         "nbshelf.stores.base.ObjectStore", allow_none=True, help="A store object (for embedding)."
     )
     _store: ObjectStore | None = None
-    _last_trash_prune = -1e9
     _healed = False
 
     @default("store_url")
@@ -128,6 +133,20 @@ class ShelfContentsManager(AsyncContentsManager):
     def _checkpoints_class_default(self) -> type:
         return ShelfCheckpoints
 
+    @default("checkpoints")
+    def _checkpoints_default(self) -> Any:
+        """jupyter_server's default, with this manager's store handed in to ours."""
+        checkpoints = self.checkpoints_class(**self.checkpoints_kwargs)
+        if isinstance(checkpoints, ShelfCheckpoints) and checkpoints.store_source is None:
+            checkpoints.store_source = lambda: self.store
+        return checkpoints
+
+    @property
+    def _checkpoints_in_store(self) -> bool:
+        """Whether checkpoints are ours (in the store, moved and deleted with their file
+        inside one journalled operation) rather than another Checkpoints class's."""
+        return isinstance(self.checkpoints, ShelfCheckpoints)
+
     @observe("store_url", "store_options", "prefix", "root_dir")
     def _reset_store(self, change: Any) -> None:
         self._store = None
@@ -135,7 +154,8 @@ class ShelfContentsManager(AsyncContentsManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._spool = ChunkSpool(self.spool_dir or None)
-        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._seen = RecentlySeen(_SEEN_TTL)
+        self._trash_pruner = TrashPruner()
 
     # ------------------------------------------------------------ the store
     @property
@@ -180,20 +200,6 @@ class ShelfContentsManager(AsyncContentsManager):
         return None
 
     # ------------------------------------------------------------ path rules
-    def _checked(self, path: str) -> str:
-        """A normalised path that is not nbshelf's own data (400 otherwise, whatever the
-        method: the API never names ``.nbshelf/``)."""
-        path = paths.normalize(path)
-        if paths.is_internal(path):
-            raise HTTPError(400, f"{paths.INTERNAL_DIR} is reserved for nbshelf's own data")
-        return path
-
-    def _writable(self, path: str) -> str:
-        path = paths.normalize(path)
-        if paths.is_internal(path):
-            raise HTTPError(400, f"{paths.INTERNAL_DIR} is reserved for nbshelf's own data")
-        return path
-
     def _listed(self, name: str) -> bool:
         if name.startswith(TEMP_PREFIX):
             return False
@@ -205,23 +211,8 @@ class ShelfContentsManager(AsyncContentsManager):
         """Name-based, as on Unix: no store request. A path that could leave the store
         (``..``, backslash, control characters) or that names ``.nbshelf/`` is 400 here
         already: jupyter_server asks this first and would answer 404 for a hidden path."""
-        path = self._checked(path)
+        path = paths.check_path(path)
         return paths.is_hidden(path)
-
-    # ------------------------------------------------------------ what was just seen
-    def _remember(self, path: str) -> None:
-        self._seen[path] = time.monotonic()
-        self._seen.move_to_end(path)
-        while len(self._seen) > 4096:
-            self._seen.popitem(last=False)
-
-    def _forget(self, path: str) -> None:
-        for key in [k for k in self._seen if k == path or k.startswith(path + "/")]:
-            del self._seen[key]
-
-    def _recently_seen(self, path: str) -> bool:
-        when = self._seen.get(path)
-        return when is not None and time.monotonic() - when < _SEEN_TTL
 
     # ------------------------------------------------------------ existence
     async def file_exists(self, path: str = "") -> bool:
@@ -230,14 +221,14 @@ class ShelfContentsManager(AsyncContentsManager):
         path = paths.normalize(path)
         if not path or paths.is_internal(path):
             return False
-        if self._recently_seen(path):
+        if path in self._seen:
             return True
         with store_errors(path):
             try:
                 await self.store.head(path)
             except NotFound:
                 return False
-        self._remember(path)
+        self._seen.remember(path)
         return True
 
     async def dir_exists(self, path: str) -> bool:
@@ -250,16 +241,7 @@ class ShelfContentsManager(AsyncContentsManager):
             return await self._dir_exists(path)
 
     async def _dir_exists(self, path: str) -> bool:
-        return (await self._dir_state(path))[0]
-
-    async def _dir_state(self, path: str) -> tuple[bool, datetime | None]:
-        """Whether the folder exists, and its time where the store keeps one."""
-        try:
-            info = await self.store.head(paths.marker(path))
-            return True, info.last_modified if self.store.folders_have_times else None
-        except NotFound:
-            page = await self.store.list(paths.marker(path), delimiter="/", limit=1)
-            return bool(page.objects or page.prefixes), None
+        return (await lookup.folder_state(self.store, path))[0]
 
     async def exists(self, path: str) -> bool:
         return await self.file_exists(path) or await self.dir_exists(path)
@@ -274,7 +256,7 @@ class ShelfContentsManager(AsyncContentsManager):
         if not self.recover_interrupted or self.store_instance is not None:
             return
         try:
-            done = await journal.recover(
+            done = await folder_ops.recover(
                 self.store, older_than=timedelta(minutes=self.recover_after_minutes)
             )
         except StoreError as e:
@@ -292,7 +274,7 @@ class ShelfContentsManager(AsyncContentsManager):
         format: str | None = None,
         require_hash: bool = False,
     ) -> dict[str, Any]:
-        path = self._checked(path)
+        path = paths.check_path(path)
         await self._heal()
         if type not in (None, "directory", "file", "notebook"):
             raise HTTPError(400, f"Unknown type {type!r}", reason="bad type")
@@ -340,7 +322,7 @@ class ShelfContentsManager(AsyncContentsManager):
                 info, data = await self.store.head(path), None
         except NotFound:
             raise HTTPError(404, f"No such file or directory: {path}") from None
-        self._remember(path)
+        self._seen.remember(path)
         model = models.object_model(path, info, type)
         if require_hash:
             models.add_hash(model, info)
@@ -377,7 +359,7 @@ class ShelfContentsManager(AsyncContentsManager):
         """A folder model: one LIST per page of entries (one HEAD or LIST without content)."""
         marker = paths.marker(path)
         if not content:
-            exists, when = await self._dir_state(path) if path else (True, None)
+            exists, when = await lookup.folder_state(self.store, path) if path else (True, None)
             if not exists:
                 self._missing_dir(path, missing_ok)
                 return None
@@ -418,14 +400,25 @@ class ShelfContentsManager(AsyncContentsManager):
             raise HTTPError(404, f"directory does not exist: {path!r}")
 
     # ------------------------------------------------------------ save
-    async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
-        path = self._writable(path)
+    async def _prepare_write(self, path: str) -> str:
+        """The checked path of a save (never the root), once interrupted operations are
+        settled."""
+        path = paths.check_path(path)
         if not path:
             raise HTTPError(400, "Cannot save to the root folder itself")
         await self._heal()
-        chunk = model.get("chunk")
-        if chunk is not None:
-            return await self._save_chunk(model, path, int(chunk))
+        return path
+
+    def _saved(self, path: str, model: dict[str, Any]) -> None:
+        """What follows every save: remembered, post-save hooks, the event."""
+        self._seen.remember(path)
+        self.run_post_save_hooks(model=model, os_path=self._os_path(path))
+        self.emit(data={"action": "save", "path": path})
+
+    async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
+        if model.get("chunk") is not None:  # a chunked upload (ChunkedUploadsMixin)
+            return await super().save(model, path)
+        path = await self._prepare_write(path)
         self.run_pre_save_hooks(model=model, path=path)
         if "type" not in model:
             raise HTTPError(400, "No file type provided")
@@ -449,12 +442,10 @@ class ShelfContentsManager(AsyncContentsManager):
                 return await self._save_directory(path)
             else:
                 raise HTTPError(400, f"Unhandled contents type: {kind}")
-        self._remember(path)
         saved = models.object_model(path, info, kind)
         if validation_message:
             saved["message"] = validation_message
-        self.run_post_save_hooks(model=saved, os_path=self._os_path(path))
-        self.emit(data={"action": "save", "path": path})
+        self._saved(path, saved)
         return saved
 
     async def _notebook_bytes(self, model: dict[str, Any], path: str) -> tuple[bytes, str | None]:
@@ -498,38 +489,6 @@ class ShelfContentsManager(AsyncContentsManager):
         self.emit(data={"action": "save", "path": path})
         return models.base_model(path, "directory", info.last_modified)
 
-    async def _save_chunk(self, model: dict[str, Any], path: str, chunk: int) -> dict[str, Any]:
-        if "type" not in model:
-            raise HTTPError(400, "No file type provided")
-        if model["type"] != "file":
-            raise HTTPError(
-                400, f'File type "{model["type"]}" is not supported for large file transfer'
-            )
-        if "content" not in model:
-            raise HTTPError(400, "No file content provided")
-        if model.get("format") not in ("text", "base64"):
-            raise HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
-        if chunk == 0 or chunk < -1:
-            raise HTTPError(400, f"Invalid chunk number {chunk}: chunks count 1, 2, ... and -1")
-        if chunk == 1:
-            self.run_pre_save_hooks(model=model, path=path)
-        data = models.file_bytes(path, model["content"], model["format"])
-        size, complete = self._spool.add(path, chunk, data)
-        if complete is None:
-            partial = models.base_model(path, "file", datetime.now(timezone.utc))
-            partial["size"] = size
-            return partial
-        try:
-            with store_errors(path):
-                info = await self.store.put(path, complete, content_type=model.get("mimetype"))
-        finally:
-            complete.close()
-        self._remember(path)
-        saved = models.object_model(path, info, "file")
-        self.run_post_save_hooks(model=saved, os_path=self._os_path(path))
-        self.emit(data={"action": "save", "path": path})
-        return saved
-
     async def new(self, model: dict[str, Any] | None = None, path: str = "") -> dict[str, Any]:
         """Create a file that must not exist yet (new, untitled): a create-only put
         (Swift ``If-None-Match: *``, S3 create mode), so two servers creating the same
@@ -541,61 +500,50 @@ class ShelfContentsManager(AsyncContentsManager):
 
     # ------------------------------------------------------------ delete
     async def delete_file(self, path: str) -> None:
-        path = self._writable(path)
+        """Delete a file or folder (to the trash unless ``delete_to_trash`` is off), with
+        its checkpoints when they are ours: one journalled operation for a folder."""
+        path = paths.check_path(path)
         if not path:
             raise HTTPError(400, "Can't delete root")
         await self._heal()
-        self._forget(path)
+        self._seen.forget(path)
         with store_errors(path):
-            try:
-                await self.store.head(path)
-                keys = [path]
-            except NotFound:
-                keys = await self._keys_under(path)
-                if not keys:
-                    raise HTTPError(404, f"File or directory does not exist: {path}") from None
-                if (
-                    not self.delete_to_trash
-                    and not self.always_delete_dir
-                    and any(k != paths.marker(path) for k in keys)
-                ):
-                    raise HTTPError(400, f"Directory {path} not empty") from None
-            if len(keys) == 1:  # a file or an empty folder: a crash leaves it whole
-                if self.delete_to_trash:
-                    await self._to_trash(keys)
-                await self.store.delete(keys)
-                return
-            batch = trash.new_batch() if self.delete_to_trash else ""
-            op = await journal.begin(
-                self.store, journal.new_journal("delete", path, keys=keys, trash=batch)
+            entry = await lookup.entry_at(self.store, path)
+            if not entry:
+                raise HTTPError(404, f"File or directory does not exist: {path}")
+            if (
+                entry.kind == "folder"
+                and not self.delete_to_trash
+                and not self.always_delete_dir
+                and any(k != paths.marker(path) for k in entry.keys)
+            ):
+                raise HTTPError(400, f"Directory {path} not empty")
+            await folder_ops.delete(
+                self.store,
+                path,
+                entry,
+                to_trash=self.delete_to_trash,
+                with_checkpoints=self._checkpoints_in_store,
             )
-            if batch:
-                await self._to_trash(keys, batch)
-            await self.store.delete(keys)
-            await journal.end(self.store, op)
+            if self.delete_to_trash:
+                await self._trash_pruner.maybe_prune(self.store, self.trash_retention_days)
 
-    async def _keys_under(self, path: str) -> list[str]:
-        listing = await self.store.list_all(paths.marker(path), delimiter=None)
-        return [o.key for o in listing.objects]
-
-    async def _to_trash(self, keys: list[str], batch: str = "") -> None:
-        """Copy what is about to be deleted into the trash, then prune old batches
-        (at most once an hour, so a delete usually costs no extra listing). A folder's
-        batch is named first, in its journal, so recovery can check its copies."""
-        if batch:
-            await self.store.copy_many(
-                (k, trash.trash_key(batch, k)) for k in keys if not k.endswith("/")
-            )
-        else:
-            await trash.move_to_trash(self.store, keys)
-        now = time.monotonic()
-        if self.trash_retention_days > 0 and now - self._last_trash_prune > 3600:
-            self._last_trash_prune = now
-            await trash.purge(self.store, timedelta(days=self.trash_retention_days))
+    async def delete(self, path: str) -> None:
+        """jupyter_server's ``delete``, whose checkpoints ``delete_file`` already removed
+        when they are ours."""
+        path = path.strip("/")
+        if not path:
+            raise HTTPError(400, "Can't delete root")
+        await self.delete_file(path)
+        if not self._checkpoints_in_store:
+            await self.checkpoints.delete_all_checkpoints(path)
+        self.emit(data={"action": "delete", "path": path})
 
     # ------------------------------------------------------------ rename and copy
     async def rename_file(self, old_path: str, new_path: str) -> None:
-        old_path, new_path = self._writable(old_path), self._writable(new_path)
+        """Move a file or folder, with its checkpoints when they are ours: a folder is one
+        journalled operation (copies, then deletes once every copy exists)."""
+        old_path, new_path = paths.check_path(old_path), paths.check_path(new_path)
         if old_path == new_path:
             return
         if not old_path or not new_path:
@@ -605,58 +553,28 @@ class ShelfContentsManager(AsyncContentsManager):
             raise HTTPError(409, f"File already exists: {new_path}")
         if new_path.startswith(old_path + "/"):
             raise HTTPError(400, f"Cannot move {old_path} into itself")
-        self._forget(old_path)
+        self._seen.forget(old_path)
         with store_errors(old_path):
-            try:
-                await self.store.head(old_path)
-                pairs = [(old_path, new_path)]
-            except NotFound:
-                keys = await self._keys_under(old_path)
-                if not keys:
-                    raise HTTPError(404, f"File or directory does not exist: {old_path}") from None
-                pairs = [(k, new_path + k[len(old_path) :]) for k in keys]
-            if len(pairs) > 1:  # a crash among the copies would leave a partial folder
-                op = await journal.begin(
-                    self.store, journal.new_journal("rename", old_path, new_path, pairs=pairs)
-                )
-                await self._move(pairs, op)
-                return
-            await self._move(pairs)
+            entry = await lookup.entry_at(self.store, old_path)
+            if not entry:
+                raise HTTPError(404, f"File or directory does not exist: {old_path}")
+            await folder_ops.move(
+                self.store, old_path, new_path, entry, with_checkpoints=self._checkpoints_in_store
+            )
 
-    async def _move(self, pairs: list[tuple[str, str]], op: journal.Journal | None = None) -> None:
-        """Copy every object, then delete the sources only once all copies exist.
-
-        A failed copy deletes the copies already made and leaves every source intact.
-        The journal ``op`` is removed once the move is done or cleanly undone; a crash
-        leaves it for ``nbshelf recover``.
-        """
-        results = await self.store.copy_many(pairs, return_exceptions=True)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            made = [
-                dst
-                for (_, dst), r in zip(pairs, results, strict=True)
-                if not isinstance(r, BaseException)
-            ]
-            try:
-                await self.store.delete(made)
-                if op is not None:
-                    await journal.end(self.store, op)
-            except StoreError:
-                self.log.warning("nbshelf: could not remove %d partial copies", len(made))
-            err = failures[0]
-            if isinstance(err, StoreError):
-                raise http_error(err, pairs[0][0]) from None
-            raise err
-        await self.store.delete([src for src, _ in pairs])
-        if op is not None:
-            await journal.end(self.store, op)
+    async def rename(self, old_path: str, new_path: str) -> None:
+        """jupyter_server's ``rename``, whose checkpoints ``rename_file`` already moved
+        when they are ours."""
+        await self.rename_file(old_path, new_path)
+        if not self._checkpoints_in_store and old_path.strip("/") != new_path.strip("/"):
+            await self.checkpoints.rename_all_checkpoints(old_path, new_path)
+        self.emit(data={"action": "rename", "path": new_path, "source_path": old_path})
 
     async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
         """Copy a file (server side) or a folder, naming it ``name-Copy1.ext`` as Jupyter does."""
-        path = self._checked(from_path)
+        path = paths.check_path(from_path)
         from_dir, from_name = paths.parent(path), paths.name(path)
-        to_path = self._writable(to_path) if to_path is not None else None
+        to_path = paths.check_path(to_path) if to_path is not None else None
         specified = to_path is not None
         target_dir = to_path if to_path is not None else from_dir
         with store_errors(path):
@@ -682,7 +600,7 @@ class ShelfContentsManager(AsyncContentsManager):
                 info = await self.store.copy(path, dest)
                 if info.size < 0:  # the store's copy response did not say (Swift)
                     info = await self.store.head(dest)
-                self._remember(dest)
+                self._seen.remember(dest)
                 model = models.object_model(dest, info)
             else:
                 model = await self._copy_dir(path, dest)

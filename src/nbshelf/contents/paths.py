@@ -1,18 +1,16 @@
-"""API paths <-> store keys, and the rules on which paths are allowed.
+"""API paths <-> store keys, and the one check every API path passes.
 
 An API path ``a/b/c.ipynb`` is the key ``a/b/c.ipynb`` (the store adds its
 prefix); the folder ``a/b`` is the marker key ``a/b/``. nbshelf's own data
-lives under ``.nbshelf/``, which no API path may name.
+lives under ``.nbshelf/`` (see :mod:`.layout`), which no API path may name.
 """
 
 from __future__ import annotations
 
 from tornado.web import HTTPError
 
-#: nbshelf's own data (checkpoints, trash, share records): never listed, never reachable.
-INTERNAL_DIR = ".nbshelf"
-CHECKPOINTS = f"{INTERNAL_DIR}/checkpoints/"
-TRASH = f"{INTERNAL_DIR}/trash/"
+from .layout import INTERNAL_DIR, is_internal
+
 MAX_PATH_BYTES = 900  # leaves room for the prefix and .nbshelf/checkpoints/... within 1024
 
 
@@ -39,9 +37,14 @@ def normalize(path: str) -> str:
     return path
 
 
-def is_internal(path: str) -> bool:
-    """True for ``.nbshelf`` and anything under it."""
-    return path == INTERNAL_DIR or path.startswith(INTERNAL_DIR + "/")
+def check_path(path: str) -> str:
+    """The one check of an API path, whatever the method: normalised (400 for a path that
+    could leave the store) and not naming nbshelf's own data (400: the API never reaches
+    ``.nbshelf/``, not even to say it is missing)."""
+    path = normalize(path)
+    if is_internal(path):
+        raise HTTPError(400, f"{INTERNAL_DIR} is reserved for nbshelf's own data")
+    return path
 
 
 def is_hidden(path: str) -> bool:
@@ -64,3 +67,17 @@ def name(path: str) -> str:
 
 def join(folder: str, child: str) -> str:
     return f"{folder}/{child}" if folder else child
+
+
+__all__ = [
+    "INTERNAL_DIR",
+    "MAX_PATH_BYTES",
+    "check_path",
+    "is_hidden",
+    "is_internal",
+    "join",
+    "marker",
+    "name",
+    "normalize",
+    "parent",
+]

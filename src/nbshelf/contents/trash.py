@@ -7,29 +7,17 @@ or purged, from the command line (``nbshelf trash``) or from Python.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from ..stores import NotFound, ObjectStore
-from . import paths
-
-_STAMP = "%Y%m%dT%H%M%S%fZ"
-
-
-def new_batch() -> str:
-    """The folder of one delete: its UTC time, so batches sort by age."""
-    return datetime.now(timezone.utc).strftime(_STAMP)
-
-
-def batch_time(batch: str) -> datetime | None:
-    try:
-        return datetime.strptime(batch, _STAMP).replace(tzinfo=timezone.utc)
-    except ValueError:
-        return None
-
-
-def trash_key(batch: str, key: str) -> str:
-    return f"{paths.TRASH}{batch}/{key}"
+from . import layout, paths
+from .layout import new_trash_batch as new_batch
+from .layout import trash_batch_time as batch_time
+from .layout import trash_key
+from .lookup import entry_at
 
 
 @dataclass(frozen=True)
@@ -46,24 +34,40 @@ class TrashedFile:
         return f"{self.batch}/{self.path}"
 
 
-async def move_to_trash(store: ObjectStore, keys: list[str]) -> str:
-    """Copy the files among ``keys`` into a new trash batch; return the batch name.
+async def copy_to_trash(store: ObjectStore, keys: Iterable[str], batch: str = "") -> str:
+    """Copy the files among ``keys`` into the trash batch ``batch`` (a new one if not
+    given); return the batch name. Folder markers are not copied.
 
     The caller deletes the originals afterwards, only once this has succeeded.
     """
-    batch = new_batch()
+    batch = batch or new_batch()
     await store.copy_many((k, trash_key(batch, k)) for k in keys if not k.endswith("/"))
     return batch
 
 
+class TrashPruner:
+    """Deletes trash batches older than the retention, at most once an hour, so that a
+    delete usually costs no extra listing."""
+
+    def __init__(self, every: float = 3600.0) -> None:
+        self.every = every
+        self._last = -1e18
+
+    async def maybe_prune(self, store: ObjectStore, retention_days: int) -> None:
+        now = time.monotonic()
+        if retention_days > 0 and now - self._last > self.every:
+            self._last = now
+            await purge(store, timedelta(days=retention_days))
+
+
 async def list_trash(store: ObjectStore) -> list[TrashedFile]:
     """Every trashed file, newest delete first."""
-    listing = await store.list_all(paths.TRASH, delimiter=None)
+    listing = await store.list_all(layout.TRASH, delimiter=None)
     found = []
     for info in listing.objects:
         if info.is_dir_marker:
             continue
-        batch, _, path = info.key[len(paths.TRASH) :].partition("/")
+        batch, _, path = info.key[len(layout.TRASH) :].partition("/")
         if path:
             found.append(TrashedFile(batch, path, info.size, batch_time(batch)))
     return sorted(found, key=lambda f: (f.batch, f.path), reverse=True)
@@ -80,24 +84,19 @@ async def restore(
     if not path or batch_time(batch) is None:
         raise ValueError(f"not a trash reference: {ref!r} (see 'nbshelf trash list')")
     target = paths.normalize(to) if to else path
-    if paths.is_internal(target):
-        raise ValueError(f"cannot restore into {paths.INTERNAL_DIR}/")
+    if layout.is_internal(target):
+        raise ValueError(f"cannot restore into {layout.INTERNAL_DIR}/")
     source = trash_key(batch, path)
-    try:
-        await store.head(source)
+    found = await entry_at(store, source)
+    if found.kind == "file":
         pairs = [(source, target)]
-    except NotFound:
-        listing = await store.list_all(source + "/", delimiter=None)
-        pairs = [
-            (o.key, target + o.key[len(source) :]) for o in listing.objects if not o.is_dir_marker
-        ]
+    else:
+        pairs = [(k, target + k[len(source) :]) for k in found.keys if not k.endswith("/")]
     if not pairs:
         raise FileNotFoundError(f"nothing in the trash at {ref!r} (see 'nbshelf trash list')")
     if not overwrite:
         for _, dst in pairs:
-            try:
-                await store.head(dst)
-            except NotFound:
+            if not await _exists(store, dst):
                 continue
             raise FileExistsError(f"{dst} exists: restore --to another path, or --overwrite")
     await store.copy_many(pairs)
@@ -108,13 +107,21 @@ async def restore(
 async def purge(store: ObjectStore, older_than: timedelta | None = None) -> int:
     """Delete trashed files for good (all, or those deleted more than ``older_than`` ago)."""
     cutoff = datetime.now(timezone.utc) - older_than if older_than is not None else None
-    listing = await store.list_all(paths.TRASH, delimiter=None)
+    listing = await store.list_all(layout.TRASH, delimiter=None)
     doomed = []
     for info in listing.objects:
-        batch = info.key[len(paths.TRASH) :].partition("/")[0]
+        batch = info.key[len(layout.TRASH) :].partition("/")[0]
         when = batch_time(batch)
         if cutoff is None or (when is not None and when < cutoff):
             doomed.append(info.key)
     if doomed:
         await store.delete(doomed)
     return len([k for k in doomed if not k.endswith("/")])
+
+
+async def _exists(store: ObjectStore, key: str) -> bool:
+    try:
+        await store.head(key)
+    except NotFound:
+        return False
+    return True
