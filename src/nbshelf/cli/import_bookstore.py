@@ -25,18 +25,28 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("source", metavar="SOURCE", help="the Bookstore container: swift://container")
-    p.add_argument("--to", dest="target", default=None, metavar="URL",
-                   help="where to write (default: the same container, e.g. swift://container)")
+    p.add_argument(
+        "--to",
+        dest="target",
+        default=None,
+        metavar="URL",
+        help="where to write (default: the same container, e.g. swift://container)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the plan, write nothing")
-    p.add_argument("--on-collision", choices=("rename", "skip"), default="rename",
-                   help="a name already taken: append the notebook id's first 8 characters "
-                   "(rename, default) or leave the notebook out (skip)")
+    p.add_argument(
+        "--on-collision",
+        choices=("rename", "skip"),
+        default="rename",
+        help="a name already taken: append the notebook id's first 8 characters "
+        "(rename, default) or leave the notebook out (skip)",
+    )
     p.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
     try:
-        return asyncio.run(run_import(args.source, args.target or args.source, args.dry_run,
-                                      args.on_collision))
+        return asyncio.run(
+            run_import(args.source, args.target or args.source, args.dry_run, args.on_collision)
+        )
     except StoreError as e:
         return fail("import-bookstore", e)

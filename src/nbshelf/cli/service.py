@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..service import hosts, paths, plan, platforms, probe
-from ._common import default_store
 from ..service.spec import DEFAULT_IP, DEFAULT_PORT, ServiceSpec, SpecError
+from ._common import default_store
 
 UNSUPPORTED = 3  # exit status: nothing to do on this machine (no service manager, ...)
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import sys
 from datetime import timedelta
 from typing import Any
 

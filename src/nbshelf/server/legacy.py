@@ -22,7 +22,11 @@ from typing import Any
 from traitlets.config import Application, Config
 from traitlets.utils.importstring import import_item
 
-from ..bookstore.managers import CloudFilesNotebookManager, KeystoneNotebookManager, OpenStackNotebookManager
+from ..bookstore.managers import (
+    CloudFilesNotebookManager,
+    KeystoneNotebookManager,
+    OpenStackNotebookManager,
+)
 
 OLD_TRAITS = ("notebook_manager_class", "contents_manager_class")
 OLD_CONFIG_FILE = "jupyter_notebook_config"
