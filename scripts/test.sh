@@ -8,13 +8,41 @@
 #  5. Debian's Chromium (root; the browser tests skip with a reason without it);
 #  6. nbshelf's own tests (tests/), then jupyter_server's own contents test suite
 #     run against ShelfContentsManager on the local and the memory store.
-# Arguments go to the first pytest run (e.g. -k swift, -x).
+# Arguments go to the first pytest run (e.g. -k swift, -x). Every pytest run prints the
+# reason of each skip (-rfEs: pytest's default summary of failures and errors, plus skips).
+# Each phase prints its duration, and a table of all phases ends the run.
+# A run changes no tracked file (its results go under build/): docs/reliability.md is
+# refreshed from a run's ledger by ./scripts/render-docs.sh, never by this script.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 cd "$HERE"
 VENV=${NBSHELF_VENV:-$HERE/.venv}
 PY=${PYTHON:-python3}
-step() { printf '\n== %s\n' "$*" >&2; }
+
+PHASES=()
+phase=""
+phase_start=$SECONDS
+end_phase() {
+  [ -n "$phase" ] || return 0
+  local took=$((SECONDS - phase_start))
+  printf -- '-- done in %d s\n' "$took" >&2
+  PHASES+=("$(printf '%6d s  %s' "$took" "$phase")")
+  phase=""
+}
+step() {
+  end_phase
+  phase="$*"
+  phase_start=$SECONDS
+  printf '\n== %s\n' "$*" >&2
+}
+summary() {  # on every exit, early ones included; the exit status is left as it was
+  local rc=$?
+  end_phase
+  printf '\n== Phases\n' >&2
+  printf '%s\n' "${PHASES[@]}" >&2
+  printf '%6d s  total; test.sh exits with status %d\n' "$SECONDS" "$rc" >&2
+}
+trap summary EXIT
 
 step "Python packages ($VENV)"
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV" || exit 1
@@ -52,20 +80,20 @@ run_pytest() {  # pytest's exit 5 (nothing collected) is not a failure of the su
 }
 
 step "nbshelf's tests"
-run_pytest "$VENV/bin/python" -m pytest tests -q -p no:cacheprovider --durations=15 "$@"
+run_pytest "$VENV/bin/python" -m pytest tests -q -rfEs -p no:cacheprovider --durations=15 "$@"
 
-step "Reliability ledger (docs/reliability.md): bytes lost must be 0"
+step "Reliability ledger (build/reliability/table.md): bytes lost must be 0"
 if [ -f build/reliability/ledger.json ]; then
   "$VENV/bin/python" tests/reliability/render.py || status=1
 fi
 
-step "jupyter_server's contents suite against ShelfContentsManager"
+step "jupyter_server's contents suite against ShelfContentsManager: prepare"
 SUITE=$HERE/build/jupyter_server_suite
 "$VENV/bin/python" tests/jupyter_server_suite/prepare.py "$SUITE" || exit 1
 for store in local memory; do
   step "jupyter_server contents suite: $store store"
   (cd "$SUITE" && NBSHELF_SUITE_STORE=$store run_pytest "$VENV/bin/python" -m pytest \
-      tests/services/contents -q -p no:logging --show-capture=no; exit $status) || status=1
+      tests/services/contents -q -rfEs -p no:logging --show-capture=no; exit $status) || status=1
 done
 
 exit $status

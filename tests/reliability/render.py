@@ -1,20 +1,28 @@
 """Render the ledger the reliability tests wrote (build/reliability/ledger.json) as the
-Markdown table of docs/reliability.md, between its ``<!-- ledger -->`` markers.
+Markdown table of docs/reliability.md.
 
     .venv/bin/python -m pytest tests/reliability
-    .venv/bin/python tests/reliability/render.py [--check]
+    .venv/bin/python tests/reliability/render.py               # build/reliability/table.md
+    .venv/bin/python tests/reliability/render.py --write-docs  # also docs/reliability.md
 
-Nothing in the table is typed by hand: every figure is a count the tests made.
+A test run (``scripts/test.sh``) renders only under build/, so it never changes a tracked
+file; ``--write-docs`` (``scripts/render-docs.sh``) is the explicit step that puts the table
+into docs/reliability.md, between its ``<!-- ledger -->`` markers. Either way the exit status
+is 1 if any byte was lost. Nothing in the table is typed by hand: every figure is a count the
+tests made.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LEDGER = ROOT / "build" / "reliability" / "ledger.json"
+OUT = ROOT / "build" / "reliability"
+LEDGER = OUT / "ledger.json"
+TABLE = OUT / "table.md"
 DOC = ROOT / "docs" / "reliability.md"
 START, END = "<!-- ledger -->", "<!-- /ledger -->"
 TITLES = {
@@ -37,15 +45,47 @@ def render(ledger: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
+def with_table(doc: str, table: str) -> str:
+    """``doc`` with the text between the ledger markers replaced by ``table``."""
+    head, found, rest = doc.partition(START)
+    _, found_end, tail = rest.partition(END)
+    if not (found and found_end):
+        raise ValueError(f"{DOC.relative_to(ROOT)} has no {START} ... {END} markers")
+    return f"{head}{START}\n{table}\n{END}{tail}"
+
+
 def main(argv: list[str]) -> int:
-    ledger = json.loads(LEDGER.read_text())
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ledger", type=Path, default=LEDGER, help=f"(default: {LEDGER})")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help=f"also put the table into {DOC.relative_to(ROOT)} (a tracked file)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        ledger = json.loads(args.ledger.read_text())
+    except FileNotFoundError:
+        print(
+            f"render.py: no ledger at {args.ledger}: run the reliability tests first"
+            " (.venv/bin/python -m pytest tests/reliability, or ./scripts/test.sh)",
+            file=sys.stderr,
+        )
+        return 2
     lost = sum(ledger.get("bytes_lost", {}).values())
     table = render(ledger)
-    doc = DOC.read_text()
-    head, _, rest = doc.partition(START)
-    _, _, tail = rest.partition(END)
-    DOC.write_text(f"{head}{START}\n{table}\n{END}{tail}")
+    TABLE.parent.mkdir(parents=True, exist_ok=True)
+    TABLE.write_text(table + "\n")
     print(table)
+    print(f"\n(written to {TABLE.relative_to(ROOT)})", file=sys.stderr)
+    if args.write_docs:
+        doc = DOC.read_text()
+        new = with_table(doc, table)
+        if new != doc:
+            DOC.write_text(new)
+            print(f"(updated {DOC.relative_to(ROOT)})", file=sys.stderr)
+        else:
+            print(f"({DOC.relative_to(ROOT)} already shows this run)", file=sys.stderr)
     if lost:
         print(f"\n{lost} bytes lost", file=sys.stderr)
         return 1
