@@ -1,11 +1,10 @@
-"""Fixtures shared by every test folder: the repository root on sys.path so that
-``tests.servers`` (the real servers the suite starts) imports however pytest runs."""
+"""nbshelf's test suite.
 
-from __future__ import annotations
+``tests`` is a package, importable from the repository root however pytest is started
+(pyproject's ``[tool.pytest.ini_options] pythonpath = ["."]``): shared helpers are
+imported as ``tests.servers.*``, never from another test folder. The real servers
+(Swift, Keystone, moto, Azurite) and the backends of the parametrised suites are the
+fixtures of one plugin, each server started at most once per run.
+"""
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+pytest_plugins = ["tests.servers.plugin"]

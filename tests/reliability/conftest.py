@@ -1,5 +1,5 @@
-"""Fixtures for the reliability and security tests: one real Swift (native API and
-S3 API) and one moto S3 server for the session, a fault proxy per test, and a
+"""Fixtures for the reliability and security tests: a fault proxy per test in front of
+the session's real Swift (tests/servers/plugin.py: native and S3 API; moto too), and a
 ledger that counts what the tests did (faults injected, bad inputs tried, saves
 attempted, bytes lost) into ``build/reliability/ledger.json``, which
 ``tests/reliability/render.py`` turns into the table of docs/reliability.md."""
@@ -9,22 +9,15 @@ from __future__ import annotations
 import collections
 import json
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from tests.servers.fault_proxy import FaultProxy
+from tests.servers.swift import HOST, SwiftServer
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.servers import ServerUnavailable  # noqa: E402
-from tests.servers.fault_proxy import FaultProxy  # noqa: E402
-from tests.servers.swift import HOST, SwiftServer  # noqa: E402
-
 LEDGER = Path(os.environ.get("NBSHELF_LEDGER", ROOT / "build" / "reliability" / "ledger.json"))
 #: The test credentials: must appear in no log line, message or response.
 SWIFT_KEY = "testing"
@@ -76,33 +69,10 @@ def ledger() -> Iterator[Ledger]:
     _LEDGER.write()
 
 
-@pytest.fixture(scope="session")
-def swift() -> Iterator[SwiftServer]:
-    try:
-        server = SwiftServer().start()
-    except ServerUnavailable as e:
-        print(f"\nSKIP: {e}", file=sys.stderr)
-        pytest.skip(str(e))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def moto() -> Iterator[Any]:
-    from tests.servers.moto_server import start_moto
-
-    try:
-        server = start_moto()
-    except ServerUnavailable as e:
-        pytest.skip(f"moto: {e}")
-    yield server
-    server.stop()
-
-
 @pytest.fixture
-def swift_proxy(swift: SwiftServer) -> Iterator[FaultProxy]:
+def swift_proxy(swift_server: SwiftServer) -> Iterator[FaultProxy]:
     """A fault proxy in front of the real Swift (its native and S3 APIs)."""
-    with FaultProxy(HOST, swift.ports["proxy"]) as proxy:
+    with FaultProxy(HOST, swift_server.ports["proxy"]) as proxy:
         yield proxy
 
 

@@ -18,7 +18,7 @@ import random
 from pathlib import Path
 
 import requests
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 
 from .conftest import Ledger
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 
 pytestmark = pytest.mark.browser
 

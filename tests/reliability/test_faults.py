@@ -66,22 +66,22 @@ def _s3_store(endpoint: str, bucket: str, key: str, secret: str, **extra: Any) -
 
 @pytest.fixture(params=["swift", "s3-on-swift", "s3-on-moto"])
 async def target(
-    request: pytest.FixtureRequest, swift: SwiftServer, container: str
+    request: pytest.FixtureRequest, swift_server: SwiftServer, container: str
 ) -> AsyncIterator[Target]:
     kind = request.param
-    upstream = swift.ports["proxy"]
+    upstream = swift_server.ports["proxy"]
     if kind == "s3-on-moto":
-        moto = request.getfixturevalue("moto")
+        moto = request.getfixturevalue("moto_server")
         upstream = int(moto.endpoint.rsplit(":", 1)[1])
     with FaultProxy("127.0.0.1", upstream) as proxy:
         if kind == "swift":
             store = _swift_store(f"{proxy.url}/auth/v1.0", container, **FAST)
-            direct = _swift_store(swift.auth_url, container)
+            direct = _swift_store(swift_server.auth_url, container)
         else:
             if kind == "s3-on-moto":
                 key, secret, endpoint = moto.access_key, moto.secret_key, moto.endpoint
             else:
-                key, secret, endpoint = "test:tester", "testing", swift.endpoint
+                key, secret, endpoint = "test:tester", "testing", swift_server.endpoint
             bucket = "rel-" + uuid.uuid4().hex[:10]
             direct = _s3_store(endpoint, bucket, key, secret)
             store = _s3_store(proxy.url, bucket, key, secret, **FAST)

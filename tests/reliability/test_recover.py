@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 import swiftclient
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 
 from .conftest import SWIFT_KEY, Ledger, swift_env
@@ -310,17 +310,17 @@ def test_sigkill_during_a_folder_rename_local(tmp_path: Path, ledger: Ledger) ->
 
 @pytest.mark.swift
 def test_sigkill_during_a_folder_rename_swift(
-    swift: SwiftServer, container: str, tmp_path: Path, ledger: Ledger
+    swift_server: SwiftServer, container: str, tmp_path: Path, ledger: Ledger
 ) -> None:
     n = iter(range(1000))
-    conn = swiftclient.Connection(authurl=swift.auth_url, user="test:tester", key=SWIFT_KEY)
+    conn = swiftclient.Connection(authurl=swift_server.auth_url, user="test:tester", key=SWIFT_KEY)
     conn.put_container(container)
 
     def start() -> NbshelfServer:
         root = tmp_path / f"r{next(n)}"
         root.mkdir()
         return NbshelfServer(
-            root, store=f"swift://{container}", env=swift_env(swift.auth_url)
+            root, store=f"swift://{container}", env=swift_env(swift_server.auth_url)
         ).start()
 
     def names() -> list[str]:

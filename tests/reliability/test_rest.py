@@ -24,7 +24,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 
 from .conftest import Ledger, assert_no_secret, swift_env
@@ -45,11 +45,11 @@ class Backend:
         self.store = ""
         self.env: dict[str, str] = {}
         if name == "swift":
-            swift: SwiftServer = request.getfixturevalue("swift")
+            swift: SwiftServer = request.getfixturevalue("swift_server")
             self.store = f"swift://rest-{uuid.uuid4().hex[:8]}"
             self.env = swift_env(swift.auth_url)
         elif name == "s3":
-            moto = request.getfixturevalue("moto")
+            moto = request.getfixturevalue("moto_server")
             bucket = f"rest-{uuid.uuid4().hex[:8]}"
             import boto3
 

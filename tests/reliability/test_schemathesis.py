@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jupyter_server
 import pytest
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 
 from .conftest import Ledger
 

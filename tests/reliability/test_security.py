@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 
 from nbshelf.server.security import is_credential_variable, scrub
@@ -107,16 +107,16 @@ def _children_environ(pid: int) -> list[dict[str, str]]:
     return out
 
 
-def _server(swift: SwiftServer, root: Path, container: str, *extra: str) -> NbshelfServer:
+def _server(swift_server: SwiftServer, root: Path, container: str, *extra: str) -> NbshelfServer:
     root.mkdir()
-    env = {**swift_env(swift.auth_url), **OTHER_SECRETS}
+    env = {**swift_env(swift_server.auth_url), **OTHER_SECRETS}
     return NbshelfServer(root, *extra, store=f"swift://{container}", env=env).start()
 
 
 def test_kernels_and_terminals_inherit_no_credentials(
-    swift: SwiftServer, container: str, tmp_path: Path, ledger: Ledger
+    swift_server: SwiftServer, container: str, tmp_path: Path, ledger: Ledger
 ) -> None:
-    srv = _server(swift, tmp_path / "root", container)
+    srv = _server(swift_server, tmp_path / "root", container)
     try:
         nb = dict(nbformat.v4.new_notebook())
         assert srv.api("PUT", "/api/contents/a.ipynb", json={"type": "notebook", "content": nb}).ok
@@ -146,9 +146,9 @@ def test_kernels_and_terminals_inherit_no_credentials(
         srv.api("DELETE", f"/api/terminals/{r.json()['name']}")
 
         # the token is renewed from what the store kept, not from the environment
-        swift.stop_proxy()
+        swift_server.stop_proxy()
         ledger.fault("swift proxy stopped (token cache lost)")
-        swift.start_proxy()
+        swift_server.start_proxy()
         r = srv.api("PUT", "/api/contents/a.ipynb", json={"type": "notebook", "content": nb})
         ledger.saves("save after token renewal")
         assert r.status_code == 200, r.text
@@ -161,10 +161,10 @@ def test_kernels_and_terminals_inherit_no_credentials(
 
 
 def test_opting_in_keeps_the_credentials(
-    swift: SwiftServer, container: str, tmp_path: Path
+    swift_server: SwiftServer, container: str, tmp_path: Path
 ) -> None:
     srv = _server(
-        swift, tmp_path / "root", container, "--ShelfSecurity.pass_credentials_to_kernels=True"
+        swift_server, tmp_path / "root", container, "--ShelfSecurity.pass_credentials_to_kernels=True"
     )
     try:
         seen = json.loads(

@@ -25,7 +25,7 @@ import nbformat
 import pytest
 import requests
 import swiftclient
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 
 from .conftest import SWIFT_KEY, Ledger, swift_env
@@ -134,17 +134,17 @@ def test_sigkill_local(tmp_path: Path, ledger: Ledger) -> None:
 
 
 @pytest.mark.swift
-def test_sigkill_swift(swift: SwiftServer, container: str, tmp_path: Path, ledger: Ledger) -> None:
+def test_sigkill_swift(swift_server: SwiftServer, container: str, tmp_path: Path, ledger: Ledger) -> None:
     n = iter(range(1000))
 
     def start() -> NbshelfServer:
         root = tmp_path / f"r{next(n)}"
         root.mkdir()
         return NbshelfServer(
-            root, store=f"swift://{container}", env=swift_env(swift.auth_url)
+            root, store=f"swift://{container}", env=swift_env(swift_server.auth_url)
         ).start()
 
-    conn = swiftclient.Connection(authurl=swift.auth_url, user="test:tester", key=SWIFT_KEY)
+    conn = swiftclient.Connection(authurl=swift_server.auth_url, user="test:tester", key=SWIFT_KEY)
 
     def names() -> list[str]:
         try:

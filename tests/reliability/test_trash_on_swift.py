@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import swiftclient
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 
 from .conftest import SWIFT_KEY, Ledger, assert_no_secret, swift_env
@@ -31,13 +31,13 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_trash_list_restore_and_delete_for_good(
-    swift: SwiftServer, container: str, tmp_path: Path, ledger: Ledger
+    swift_server: SwiftServer, container: str, tmp_path: Path, ledger: Ledger
 ) -> None:
-    env = swift_env(swift.auth_url)
+    env = swift_env(swift_server.auth_url)
     root = tmp_path / "root"
     root.mkdir()
     srv = NbshelfServer(root, store=f"swift://{container}", env=env).start()
-    conn = swiftclient.Connection(authurl=swift.auth_url, user="test:tester", key=SWIFT_KEY)
+    conn = swiftclient.Connection(authurl=swift_server.auth_url, user="test:tester", key=SWIFT_KEY)
     nb = dict(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("keep me")]))
     try:
         assert srv.api("PUT", "/api/contents/a.ipynb", json={"type": "notebook", "content": nb}).ok

@@ -8,7 +8,7 @@ import os
 from typing import Any
 
 import pytest
-from tests.s3._helpers import S3Target
+from tests.servers.s3 import S3Target
 from tests.servers.counting_proxy import CountingProxy
 
 pytestmark = pytest.mark.s3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from tests.s3._helpers import S3Target, make_store
+from tests.servers.s3 import S3Target, make_store
 from tests.servers import free_port
 
 from nbshelf.stores import AuthFailed, NotFound, StoreError, Unavailable

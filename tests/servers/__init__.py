@@ -1,5 +1,14 @@
-"""Launchers for the real servers the test suite starts itself (Swift, Keystone)
-and the one stand-in for a server that cannot run here (Rackspace identity).
+"""The real servers the test suite starts itself, and the helpers that talk to them.
+
+- Launchers: ``swift`` (OpenStack Swift all-in-one, tempauth or Keystone, with its S3
+  API), ``keystone``, ``moto_server`` (moto's S3), ``azurite`` (Azure blobs),
+  ``jupyter`` (a real ``nbshelf serve``); one stand-in for a server that cannot run
+  here (``rackspace_identity``); two proxies (``counting_proxy``, ``fault_proxy``).
+- Client helpers: ``s3`` (S3Target, request counts seen by a counting proxy),
+  ``swift_client`` (tempauth options, request counts from Swift's access log),
+  ``backends`` (one fresh store on any backend, for the parametrised suites).
+- ``plugin``: the pytest plugin (registered in tests/conftest.py) that starts each real
+  server once per run as a session fixture and reports how many times each started.
 
 Importable without the servers installed: each launcher raises
 :class:`ServerUnavailable` with what to install, and the fixtures turn that
@@ -8,7 +17,13 @@ into a skip with a printed reason.
 
 from __future__ import annotations
 
+import collections
 import socket
+
+#: How many times each kind of server was started (and stopped) in this process: the
+#: plugin prints it at the end of a run, so "each real server starts once" is visible.
+STARTS: collections.Counter[str] = collections.Counter()
+STOPS: collections.Counter[str] = collections.Counter()
 
 
 class ServerUnavailable(RuntimeError):
@@ -20,3 +35,11 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def started(kind: str) -> None:
+    STARTS[kind] += 1
+
+
+def stopped(kind: str) -> None:
+    STOPS[kind] += 1

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
-from . import ServerUnavailable, free_port
+from . import ServerUnavailable, free_port, started, stopped
 
 REPO = Path(__file__).resolve().parents[2]
 #: Azurite's well-known development account (public, documented by Microsoft).
@@ -84,6 +84,7 @@ class Azurite:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
+            stopped("azurite")
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(10)
@@ -102,6 +103,7 @@ def start_azurite(workdir: Path, timeout: float = 30.0) -> Azurite:
     exe = azurite_bin()
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
+    started("azurite")
     proc = subprocess.Popen(
         [
             str(exe),

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from . import ServerUnavailable, free_port
+from . import ServerUnavailable, free_port, started, stopped
 
 ADMIN_PASSWORD = "adminpass"
 
@@ -50,6 +50,7 @@ class KeystoneServer:
         return f"{self.url}/v3"
 
     def start(self, timeout: float = 120) -> KeystoneServer:
+        started("keystone")
         conf = self._write_conf()
         log = self.data / "log"
         db = self.data / "keystone.db"
@@ -101,6 +102,8 @@ class KeystoneServer:
         return self
 
     def stop(self) -> None:
+        if self.proc is not None:
+            stopped("keystone")
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

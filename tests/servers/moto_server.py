@@ -16,7 +16,7 @@ import time
 import urllib.request
 from dataclasses import dataclass
 
-from . import ServerUnavailable, free_port
+from . import ServerUnavailable, free_port, started, stopped
 
 ACCESS_KEY = "testing-key"
 SECRET_KEY = "testing-secret"  # moto accepts any pair; this one is only ever used against moto
@@ -35,6 +35,7 @@ class MotoServer:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
+            stopped("moto")
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(10)
@@ -59,6 +60,7 @@ def start_moto(timeout: float = 30.0) -> MotoServer:
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
         raise ServerUnavailable("moto's server is not installed: pip install 'moto[server]'")
     port = free_port()
+    started("moto")
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,

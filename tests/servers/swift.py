@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from . import ServerUnavailable, free_port
+from . import ServerUnavailable, free_port, started, stopped
 
 HOST = "127.0.0.1"
 REPO = Path(__file__).resolve().parents[2]
@@ -421,7 +421,13 @@ class SwiftServer:
         return env
 
     # ------------------------------------------------------------------ lifecycle
+    @property
+    def kind(self) -> str:
+        """What the start counter calls it: ``swift`` or ``swift (keystone)``."""
+        return "swift" if self.auth == "tempauth" else "swift (keystone)"
+
     def start(self) -> SwiftServer:
+        started(self.kind)
         etc, lib, log = self.data / "etc", self.data / "lib", self.data / "log"
         for d in (etc, lib, log, self.data / "node" / "d1"):
             d.mkdir(parents=True, exist_ok=True)
@@ -492,6 +498,7 @@ class SwiftServer:
         """Start the proxy again on the same port (after :meth:`stop_proxy`)."""
         if "proxy" in self.procs:
             return
+        started(f"{self.kind}: proxy restarted")
         deadline = time.monotonic() + 10
         while True:  # the old listener may take a moment to let go of the port
             try:
@@ -508,6 +515,8 @@ class SwiftServer:
 
     def stop(self, purge: bool | None = None) -> None:
         """Stop the servers this object started (by PID); delete its own temp dir."""
+        if self.procs:
+            stopped(self.kind)
         for proc in self.procs.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from tests.service.conftest import free_port
 
 HERE = Path(__file__).parent
 

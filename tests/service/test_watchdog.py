@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import NBSHELF, alive, free_port, runtime_infos, status, wait_for
+from tests.service.conftest import NBSHELF, alive, free_port, runtime_infos, status, wait_for
 from nbshelf.service import watchdog
 
 FAST = {

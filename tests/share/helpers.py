@@ -1,8 +1,11 @@
-"""Helpers of the share tests: a notebook with an output, anonymous fetches."""
+"""Helpers of the share tests: a notebook with an output, anonymous fetches, a clean
+environment for a server. The real servers (Swift with its S3 API, moto) are the
+session's (tests/servers/plugin.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import nbformat
@@ -29,6 +32,13 @@ def notebook(source: str = f"print('{MARK}')", text: str = f"{MARK}\n") -> dict[
         ],
     )
     return dict(nbformat.v4.new_notebook(cells=[cell]))
+
+
+def clean_env(**values: str) -> dict[str, str]:
+    """No OS_*/ST_*/AWS_*/NBSHELF_* from the machine: only what the test gives."""
+    env = {k: "" for k in os.environ if k.startswith(("OS_", "ST_", "AWS_", "NBSHELF_"))}
+    env.update(values)
+    return env
 
 
 def save(server: Any, path: str, nb: dict[str, Any]) -> None:

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.rackspace_identity import RackspaceIdentity
 from tests.servers.swift import SwiftServer
-from tests.share.conftest import clean_env
-from tests.share.helpers import anonymous, check_published, notebook, save
+from tests.share.helpers import clean_env, anonymous, check_published, notebook, save
 
 from nbshelf.share import ShareService
 from nbshelf.stores.swift import SwiftStore
@@ -158,7 +157,7 @@ def s3_served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, NbshelfServer, Any]]:
     if request.param == "moto":
-        moto = request.getfixturevalue("moto")
+        moto = request.getfixturevalue("moto_server")
         endpoint, key, secret = moto.endpoint, moto.access_key, moto.secret_key
     else:
         swift = request.getfixturevalue("swift_server")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
+from tests.share.helpers import clean_env
 from tests.servers.swift import SwiftServer
-from tests.share.conftest import clean_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.swift]
 

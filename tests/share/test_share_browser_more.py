@@ -21,9 +21,8 @@ from typing import Any
 
 import nbformat
 import pytest
-from tests.core.server import NbshelfServer
-from tests.share.conftest import clean_env
-from tests.share.helpers import anonymous
+from tests.servers.jupyter import NbshelfServer
+from tests.share.helpers import clean_env, anonymous
 
 pytestmark = [pytest.mark.browser]
 

@@ -4,19 +4,17 @@ itself serves the snapshot at an unguessable URL without login, nothing else."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 import requests
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.share.helpers import MARK, anonymous, check_published, notebook, save
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NbshelfServer]:
-    srv = NbshelfServer(tmp_path_factory.mktemp("share-local")).start()
-    yield srv
-    srv.stop()
+@pytest.fixture
+def served(local_server: NbshelfServer) -> NbshelfServer:
+    """The session's ``nbshelf serve`` on the local store (tests/servers/plugin.py)."""
+    return local_server
 
 
 def test_share_fetch_anonymously_update_revoke(served: NbshelfServer) -> None:

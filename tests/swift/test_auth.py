@@ -14,7 +14,7 @@ import pytest
 import swiftclient
 from tests.servers.rackspace_identity import RackspaceIdentity
 from tests.servers.swift import SwiftServer
-from tests.swift.helpers import server_counts, tempauth_options
+from tests.servers.swift_client import server_counts, tempauth_options
 
 from nbshelf.stores import AuthFailed, StoreError, Unavailable
 from nbshelf.stores.swift import SwiftStore
@@ -104,7 +104,8 @@ async def test_user_without_rights_and_container_creation_refused(swift_server, 
         await s.close()
 
 
-async def test_revoked_token_is_renewed_once(store, swift_server, container):
+@pytest.mark.backends("swift")
+async def test_revoked_token_is_renewed_once(store, swift_server):
     await store.put("a", b"1")
     assert store._auth.token is not None
     swift_server.revoke_tempauth_token(store._auth.token)

@@ -16,7 +16,7 @@ from typing import Any
 import nbformat
 import pytest
 import swiftclient
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.rackspace_identity import RackspaceIdentity
 from tests.servers.swift import SwiftServer
 from traitlets.config import Config

@@ -15,13 +15,15 @@ from typing import Any
 import obstore
 import pytest
 from obstore.store import S3Store as OsS3
-from tests.s3._helpers import S3Target, assert_counts, make_store, reset
+from tests.servers.backends import S3
+from tests.servers.s3 import S3Target, assert_counts, make_store, reset
 from tests.servers.counting_proxy import CountingProxy
 
 from nbshelf.stores import Conflict, NotFound
-from nbshelf.stores.obstore.s3 import MARKER_NAME, S3Store
+from nbshelf.stores.obstore import S3Store
+from nbshelf.stores.obstore.base import MARKER_NAME
 
-pytestmark = pytest.mark.s3
+pytestmark = pytest.mark.backends(*S3)
 
 
 async def test_put_head_get_list_agree(store: S3Store, proxy: CountingProxy) -> None:

@@ -1,4 +1,4 @@
-"""A real ``nbshelf serve --store swift://notebooks`` (credentials from the environment,
+"""A real ``nbshelf serve --store swift://served-notebooks`` (credentials from the environment,
 as the ``swift`` CLI reads them) against the real Swift all-in-one: the JupyterLab
 flows through the REST API, the objects as the ``swift`` command-line client sees
 them, and the request budget counted in the real proxy's access log."""
@@ -14,13 +14,13 @@ from urllib.parse import quote
 
 import nbformat
 import pytest
-from tests.core.server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import REPO, SwiftServer
-from tests.swift.helpers import server_counts
+from tests.servers.swift_client import server_counts
 
 pytestmark = pytest.mark.swift
 
-CONTAINER = "notebooks"
+CONTAINER = "served-notebooks"  # its own, on the session's Swift
 
 
 def st_env(swift: SwiftServer) -> dict[str, str]:

@@ -11,12 +11,12 @@ import pytest
 import requests
 import swiftclient
 from tests.servers.swift import SwiftServer
-from tests.swift.helpers import server_counts, tempauth_options
+from tests.servers.swift_client import server_counts, tempauth_options
 
 from nbshelf.stores import Conflict, NotFound
 from nbshelf.stores.swift import SwiftStore
 
-pytestmark = pytest.mark.swift
+pytestmark = pytest.mark.backends("swift")
 
 
 def raw(swift: SwiftServer) -> swiftclient.Connection:
@@ -150,9 +150,9 @@ async def test_server_side_copy(store, swift_server, container):
         await store.copy("missing.ipynb", "b.ipynb")
 
 
-async def test_copy_head_option_gives_full_info(swift_server, container):
+async def test_copy_head_option_gives_full_info(swift_server, new_container):
     opts = tempauth_options(swift_server, copy_head=True)
-    s = SwiftStore.from_url(f"swift://{container}", **opts)
+    s = SwiftStore.from_url(f"swift://{new_container}", **opts)
     await s.check()
     src = await s.put("a.txt", b"abc")
     s.requests.reset()
@@ -200,36 +200,36 @@ async def test_concurrent_deletes_without_bulk_delete(store, swift_server, conta
     assert (await store.list("")).objects == []
 
 
-async def test_container_created_on_first_use(swift_server, container):
-    s = SwiftStore.from_url(f"swift://{container}", **tempauth_options(swift_server))
+async def test_container_created_on_first_use(swift_server, new_container):
+    s = SwiftStore.from_url(f"swift://{new_container}", **tempauth_options(swift_server))
     swift_server.mark()
     await s.check()
     assert counts(s) == {"AUTH": 1, "HEAD": 1, "PUT": 1}
-    assert server_counts(swift_server, container) == {"AUTH": 1, "HEAD": 1, "PUT": 1}
+    assert server_counts(swift_server, new_container) == {"AUTH": 1, "HEAD": 1, "PUT": 1}
     await s.check()  # exists now: one HEAD
     assert counts(s) == {"AUTH": 1, "HEAD": 2, "PUT": 1}
     await s.close()
 
 
-async def test_put_creates_a_missing_container(swift_server, container):
-    s = SwiftStore.from_url(f"swift://{container}/u", **tempauth_options(swift_server))
+async def test_put_creates_a_missing_container(swift_server, new_container):
+    s = SwiftStore.from_url(f"swift://{new_container}/u", **tempauth_options(swift_server))
     await s.put("x.ipynb", b"{}")  # no check() first: 404, create, retry
     assert counts(s) == {"AUTH": 1, "PUT": 3}
     assert (await s.get("x.ipynb")).data == b"{}"
     await s.close()
 
 
-async def test_prefix_and_username_template(swift_server, container):
+async def test_prefix_and_username_template(swift_server, new_container):
     alice = SwiftStore.from_url(
-        f"swift://{container}/users/{{username}}",
+        f"swift://{new_container}/users/{{username}}",
         username_for_prefix="alice",
         **tempauth_options(swift_server),
     )
-    bob = SwiftStore.from_url(f"swift://{container}/users/bob", **tempauth_options(swift_server))
+    bob = SwiftStore.from_url(f"swift://{new_container}/users/bob", **tempauth_options(swift_server))
     await alice.check()
     await alice.put("n.ipynb", b"a")
     await bob.put("n.ipynb", b"b")
-    _, objs = raw(swift_server).get_container(container)
+    _, objs = raw(swift_server).get_container(new_container)
     assert sorted(o["name"] for o in objs) == ["users/alice/n.ipynb", "users/bob/n.ipynb"]
     assert [o.key for o in (await alice.list("")).objects] == ["n.ipynb"]
     assert (await bob.get("n.ipynb")).data == b"b"

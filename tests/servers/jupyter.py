@@ -1,11 +1,14 @@
-"""Start and stop a real ``nbshelf serve`` on 127.0.0.1 for tests."""
+"""Start and stop a real ``nbshelf serve`` (jupyter_server + JupyterLab) on 127.0.0.1.
+
+The system under test, not a backing server: most tests start one with the store,
+environment and options they test (each stopped by its PID at the end); the plugin's
+``local_server`` fixture is one on the local store shared by the session."""
 
 from __future__ import annotations
 
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,11 +17,7 @@ from typing import Any
 
 import requests
 
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+from . import free_port, started, stopped
 
 
 class NbshelfServer:
@@ -58,6 +57,7 @@ class NbshelfServer:
         return cmd + self.extra
 
     def start(self, timeout: float = 60) -> NbshelfServer:
+        started("nbshelf serve")
         env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", **self.env}
         env["JUPYTER_CONFIG_DIR"] = str(self.root.parent / f"{self.root.name}-config")
         env["JUPYTER_RUNTIME_DIR"] = str(self.root.parent / f"{self.root.name}-runtime")
@@ -79,6 +79,8 @@ class NbshelfServer:
         raise RuntimeError(f"nbshelf serve did not answer in {timeout}s:\n{self.log()}")
 
     def stop(self) -> None:
+        if self.proc and self.proc.returncode is None:
+            stopped("nbshelf serve")
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:

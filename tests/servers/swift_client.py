@@ -1,12 +1,12 @@
-"""Helpers for the Swift tests (a module of its own: several test folders have a
-``conftest.py``, so ``from conftest import`` would be ambiguous)."""
+"""How a test talks to the test Swift: the options of a tempauth store, and the requests
+the real Swift logged, counted the way the store counts them."""
 
 from __future__ import annotations
 
 import collections
 from typing import Any
 
-from tests.servers.swift import SwiftServer
+from .swift import SwiftServer
 
 
 def tempauth_options(swift: SwiftServer, **extra: Any) -> dict[str, Any]:

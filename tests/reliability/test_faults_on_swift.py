@@ -8,7 +8,10 @@
   with 503, and the object is the previous version, or absent for a new file, never
   a truncated one.
 
-This module starts its own Swift, so stopping its proxy disturbs no other test.
+The Swift is the session's one (tests/servers/plugin.py), on a container of this module's
+own: stopping its proxy is a fault this test injects and repairs (``start_proxy`` brings it
+back on the same port before the test ends); tests run one at a time, so no other test
+is talking to it meanwhile. A restart is not a new server: no second Swift is started.
 """
 
 from __future__ import annotations
@@ -16,31 +19,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 import swiftclient
-from tests.core.server import NbshelfServer
-from tests.servers import ServerUnavailable
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.fault_proxy import FaultProxy
 from tests.servers.swift import HOST, SwiftServer
 
 pytestmark = pytest.mark.swift
 
 SECRET = "testing"  # the tempauth key: must appear in no message and no log line
-CONTAINER = "faults"
-
-
-@pytest.fixture(scope="module")
-def own_swift() -> Iterator[SwiftServer]:
-    try:
-        swift = SwiftServer().start()
-    except ServerUnavailable as e:
-        pytest.skip(str(e))
-    yield swift
-    swift.stop()
+CONTAINER = f"faults-{uuid.uuid4().hex[:8]}"
 
 
 def env_for(auth_url: str) -> dict[str, str]:
@@ -63,16 +56,16 @@ def assert_no_secret(text: str) -> None:
 
 
 def test_proxy_stopped_mid_session_is_503_then_the_next_save_succeeds(
-    own_swift: SwiftServer, tmp_path: Path
+    swift_server: SwiftServer, tmp_path: Path
 ) -> None:
     srv = NbshelfServer(tmp_path / "root", store=f"swift://{CONTAINER}",
-                        env=env_for(own_swift.auth_url))
+                        env=env_for(swift_server.auth_url))
     srv.root.mkdir()
     srv.start()
     try:
         url = "/api/contents/outage.ipynb"
         assert srv.api("PUT", url, json={"type": "notebook", "content": nb("before")}).ok
-        own_swift.stop_proxy()
+        swift_server.stop_proxy()
         try:
             for method, kwargs in (
                 ("PUT", {"json": {"type": "notebook", "content": nb("during")}}),
@@ -84,11 +77,11 @@ def test_proxy_stopped_mid_session_is_503_then_the_next_save_succeeds(
                 assert r.status_code == 503, (method, r.status_code, r.text)
                 message = r.json()["message"]
                 assert f"swift://{CONTAINER}" in message  # names the store
-                assert own_swift.endpoint in message  # and where it is
+                assert swift_server.endpoint in message  # and where it is
                 assert "check" in message and "Traceback" not in r.text
                 assert_no_secret(r.text)
         finally:
-            own_swift.start_proxy()
+            swift_server.start_proxy()
         r = srv.api("PUT", url, json={"type": "notebook", "content": nb("after")})
         assert r.status_code == 200, r.text
         got = srv.api("GET", url).json()
@@ -102,8 +95,8 @@ def test_proxy_stopped_mid_session_is_503_then_the_next_save_succeeds(
 
 
 @pytest.fixture
-def faulty(own_swift: SwiftServer) -> Iterator[FaultProxy]:
-    with FaultProxy(HOST, own_swift.ports["proxy"]) as proxy:
+def faulty(swift_server: SwiftServer) -> Iterator[FaultProxy]:
+    with FaultProxy(HOST, swift_server.ports["proxy"]) as proxy:
         yield proxy
 
 
@@ -114,7 +107,7 @@ def upload(srv: NbshelfServer, path: str, data: bytes) -> int:
 
 
 def test_a_cut_upload_never_leaves_a_truncated_object(
-    own_swift: SwiftServer, faulty: FaultProxy, tmp_path: Path
+    swift_server: SwiftServer, faulty: FaultProxy, tmp_path: Path
 ) -> None:
     # nbshelf talks to Swift only through the fault proxy (tempauth hands out a storage
     # URL on the host the client asked, so the object requests go through it too)
@@ -122,7 +115,7 @@ def test_a_cut_upload_never_leaves_a_truncated_object(
                         env=env_for(f"{faulty.url}/auth/v1.0"))
     srv.root.mkdir()
     srv.start()
-    conn = direct(own_swift)
+    conn = direct(swift_server)
     old = os.urandom(3 * 1024 * 1024)
     new = os.urandom(3 * 1024 * 1024)
     try:

@@ -16,9 +16,9 @@ import pytest
 from tests.servers.counting_proxy import CountingProxy, Record
 
 from nbshelf.stores import Conflict, NotFound, open_store
-from nbshelf.stores.obstore.s3 import AzureStore
+from nbshelf.stores.obstore import AzureStore
 
-pytestmark = pytest.mark.s3
+pytestmark = pytest.mark.azure
 
 
 def azure_operation(r: Record) -> str:
@@ -42,16 +42,16 @@ def reset(store: AzureStore, proxy: CountingProxy) -> None:
 
 
 @pytest.fixture
-def az_proxy(azurite: Any) -> Iterator[CountingProxy]:
-    with CountingProxy(f"http://127.0.0.1:{azurite.port}") as p:
+def az_proxy(azurite_server: Any) -> Iterator[CountingProxy]:
+    with CountingProxy(f"http://127.0.0.1:{azurite_server.port}") as p:
         yield p
 
 
 @pytest.fixture
-async def az_store(azurite: Any, az_proxy: CountingProxy) -> AsyncIterator[AzureStore]:
+async def az_store(azurite_server: Any, az_proxy: CountingProxy) -> AsyncIterator[AzureStore]:
     container = f"c{uuid.uuid4().hex[:12]}"
-    azurite.create_container(container)
-    options = {**azurite.store_options(), "endpoint": f"{az_proxy.url}/devstoreaccount1"}
+    azurite_server.create_container(container)
+    options = {**azurite_server.store_options(), "endpoint": f"{az_proxy.url}/devstoreaccount1"}
     store = open_store(f"az://{container}/pre", **options)
     assert isinstance(store, AzureStore)
     yield store

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import nbformat
 import pytest
 
-from .server import NbshelfServer
+from tests.servers.jupyter import NbshelfServer
 
 CHUNK = 1024 * 1024  # JupyterLab's upload chunk size
 

@@ -20,6 +20,8 @@ from nbshelf.stores import (
 from nbshelf.stores.local import LocalStore
 from nbshelf.stores.memory import MemoryStore
 
+pytestmark = pytest.mark.backends("local", "memory")
+
 
 async def test_put_head_get_roundtrip(store: ObjectStore) -> None:
     info = await store.put("a/b.ipynb", b'{"cells": []}', content_type="application/x-ipynb+json")
