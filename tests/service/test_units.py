@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from nbshelf.service import paths, units
+from nbshelf.service import launch, paths, units
 from nbshelf.service.spec import ServiceSpec
 
 NS = {"t": units.TASK_NS}
@@ -37,8 +37,42 @@ def test_spec_command_uses_this_environment_and_fixed_port(tmp_path: Path) -> No
     assert cmd[1:3] == ["-m", "nbshelf.service.launch"]
     assert "--keep-alive" in cmd and "--ip=127.0.0.13" in cmd and "--port=8123" in cmd
     assert "--ServerApp.port_retries=0" in cmd
-    assert f"--config={spec.server_config}" in cmd
+    # nbshelf's config is added to the user's through JUPYTER_CONFIG_PATH, never --config=FILE
+    # (which would make Jupyter skip ~/.jupyter/jupyter_server_config.py).
+    assert not [a for a in cmd if a.startswith("--config")]
+    assert cmd[3:5] == [f"--log={spec.log_file}", f"--jupyter-config-path={spec.server_config_dir}"]
+    assert spec.server_config == f"{spec.server_config_dir}/jupyter_server_config.json"
     assert spec.url == "http://py:8123/"
+
+
+def test_launch_puts_nbshelf_config_first_in_jupyter_config_path(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = {"JUPYTER_CONFIG_PATH": os.pathsep.join(["/a", "/n"])}
+    assert launch.add_config_path("/n", env) == os.pathsep.join(["/n", "/a"])
+    assert launch.add_config_path("/n", {}) == "/n"
+
+    seen: dict[str, object] = {}
+
+    def fake_nbshelf_main(argv: list[str]) -> int:
+        seen["argv"], seen["path"] = argv, os.environ.get("JUPYTER_CONFIG_PATH")
+        return 7
+
+    monkeypatch.setattr("nbshelf.cli.main", fake_nbshelf_main)
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", "/site")
+    log = tmp_path / "logs" / "server.log"
+    # open_log redirects this process's fds 1 and 2: keep them and put them back.
+    saved = os.dup(1), os.dup(2)
+    try:
+        rc = launch.main([f"--log={log}", "--jupyter-config-path", "/cfg", "serve", "--x"])
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+    assert rc == 7
+    assert seen == {"argv": ["serve", "--x"], "path": os.pathsep.join(["/cfg", "/site"])}
+    assert log.exists()
 
 
 def test_server_config_keeps_auth_and_host_check(tmp_path: Path) -> None:
@@ -151,5 +185,7 @@ def test_task_scheduler_xml(tmp_path: Path) -> None:
     assert args.startswith("-m nbshelf.service.launch --log=")
     assert "--ip=127.0.0.13" in args and "--port=80" in args
     assert "AppData\\Local\\nbshelf\\server.log" in args
+    assert spec.server_config_dir.endswith("\\AppData\\Roaming\\nbshelf")
+    assert f"--jupyter-config-path={spec.server_config_dir}" in args
     assert spec.url == "http://py/"
     assert spec.hosts_file == "C:\\Windows\\System32\\drivers\\etc\\hosts"

@@ -1,20 +1,30 @@
-"""Entry point for service managers: ``python[w] -m nbshelf.service.launch [--log=FILE] ARGS``.
+"""Entry point for service managers:
+``python[w] -m nbshelf.service.launch [--log=FILE] [--jupyter-config-path=DIR] ARGS``.
 
 Runs the ``nbshelf`` command with ARGS. Why not the ``nbshelf`` console script: on Windows
 that is a console program, and a console window would open at every login; ``pythonw.exe``
 opens none but has no stdout or stderr at all, hence ``--log``: output (of the watchdog,
 Jupyter and the kernels it starts, which inherit the descriptors) is appended to FILE, on
 every platform, so ``nbshelf service logs`` reads one place.
+
+``--jupyter-config-path=DIR`` puts DIR first in ``JUPYTER_CONFIG_PATH`` for this process and
+its children (the watchdog's server): Jupyter then reads nbshelf's
+``DIR/jupyter_server_config.json`` *in addition to* the user's own configuration
+(``~/.jupyter``, the environment's, the system's), with precedence over it. ``--config=FILE``
+would have replaced the user's configuration instead. It is an argument, not an environment
+setting of the service definition, because a Task Scheduler task has no environment of its
+own: so it is one mechanism on systemd, launchd and Task Scheduler alike.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 
 MAX_LOG_BYTES = 10 * 1024 * 1024
+CONFIG_PATH_VAR = "JUPYTER_CONFIG_PATH"
 
 
 def open_log(path: str) -> None:
@@ -38,13 +48,36 @@ def open_log(path: str) -> None:
     sys.stderr = open(2, "w", buffering=1, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
 
 
+def add_config_path(directory: str, env: MutableMapping[str, str] | None = None) -> str:
+    """Put ``directory`` first in ``JUPYTER_CONFIG_PATH`` (once); return the new value."""
+    env = os.environ if env is None else env
+    rest = [p for p in env.get(CONFIG_PATH_VAR, "").split(os.pathsep) if p and p != directory]
+    env[CONFIG_PATH_VAR] = os.pathsep.join([directory, *rest])
+    return env[CONFIG_PATH_VAR]
+
+
+def _option(args: list[str], name: str) -> str | None:
+    """Take ``--name=VALUE`` or ``--name VALUE`` off the front of ``args``."""
+    if args and args[0].startswith(f"{name}="):
+        return args.pop(0).split("=", 1)[1]
+    if len(args) >= 2 and args[0] == name:
+        args.pop(0)
+        return args.pop(0)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0].startswith("--log="):
-        open_log(args.pop(0).split("=", 1)[1])
-    elif len(args) >= 2 and args[0] == "--log":
-        args.pop(0)
-        open_log(args.pop(0))
+    while args:  # launch's own options come first, in any order
+        log = _option(args, "--log")
+        if log is not None:
+            open_log(log)
+            continue
+        config_dir = _option(args, "--jupyter-config-path")
+        if config_dir is not None:
+            add_config_path(config_dir)
+            continue
+        break
     from nbshelf.cli import main as nbshelf_main
 
     return nbshelf_main(args)

@@ -10,6 +10,7 @@ import ipaddress
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from .paths import LINUX, WINDOWS, Layout, interpreter, layout
@@ -112,8 +113,11 @@ class ServiceSpec:
     def serve_args(self, inline_config: bool = False) -> list[str]:
         """``nbshelf serve`` arguments: watchdog on, fixed port (a bookmark must not move).
 
-        ``inline_config``: the allowed hostnames as options instead of the config file, for a
-        command people run by hand where no config file was written.
+        No ``--config=FILE``: that would make Jupyter read only FILE and skip the user's own
+        configuration (``~/.jupyter/jupyter_server_config.py``: kernels, contents, password
+        ...). The service finds nbshelf's config file through ``JUPYTER_CONFIG_PATH`` instead
+        (see ``command``). ``inline_config``: the allowed hostnames as options, for a command
+        people run by hand where no config file was written.
         """
         args = [
             "serve",
@@ -129,14 +133,30 @@ class ServiceSpec:
         if inline_config:
             names = self.server_config_data()["ServerApp"]["local_hostnames"]
             args += [f"--ServerApp.local_hostnames={name}" for name in names]
-        else:
-            args.append(f"--config={self.server_config}")
         args.append("--ServerApp.port_retries=0")
         return args + list(self.extra)
 
+    @property
+    def server_config_dir(self) -> str:
+        """The folder of ``server_config``: first in the server's ``JUPYTER_CONFIG_PATH``."""
+        cls = PureWindowsPath if self.platform == WINDOWS else PurePosixPath
+        return str(cls(self.server_config).parent)
+
     def command(self) -> list[str]:
-        """The full command line the service manager runs (absolute paths throughout)."""
-        return [self.python, "-m", LAUNCH_MODULE, f"--log={self.log_file}", *self.serve_args()]
+        """The full command line the service manager runs (absolute paths throughout).
+
+        ``--jupyter-config-path``: the launcher puts nbshelf's config folder first in
+        ``JUPYTER_CONFIG_PATH``, so Jupyter reads ``jupyter_server_config.json`` there on top
+        of the user's own configuration, nbshelf's settings taking precedence.
+        """
+        return [
+            self.python,
+            "-m",
+            LAUNCH_MODULE,
+            f"--log={self.log_file}",
+            f"--jupyter-config-path={self.server_config_dir}",
+            *self.serve_args(),
+        ]
 
     # -- what people open -------------------------------------------------------------------
 
@@ -153,7 +173,8 @@ class ServiceSpec:
         return f"http://{self.host}{port}/"
 
     def server_config_data(self, hashed_password: str | None = None) -> dict[str, Any]:
-        """The Jupyter config the service points to with ``--config``.
+        """The Jupyter config the service adds to the user's (``jupyter_server_config.json``
+        in ``server_config_dir``, which the launcher puts first in ``JUPYTER_CONFIG_PATH``).
 
         ``local_hostnames`` replaces Jupyter's default ``["localhost"]``, so localhost is kept.
         ``allow_remote_access`` is pinned off: the Host check is what stops DNS rebinding, and
