@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.servers.backends import open_backend
 
 from nbshelf import ShelfContentsManager
 from nbshelf.stores import ObjectStore
+from tests.servers.backends import open_backend
 
 
 @pytest.fixture(params=["local", "memory"])

@@ -5,11 +5,11 @@ delete sends the raw DELETE of ``a/b/`` only when another tool wrote that marker
 from __future__ import annotations
 
 import pytest
-from tests.servers.backends import S3, Backend
-from tests.servers.counting_proxy import CountingProxy
 
 from nbshelf.contents.manager import ShelfContentsManager
 from nbshelf.stores import ObjectStore
+from tests.servers.backends import S3, Backend
+from tests.servers.counting_proxy import CountingProxy
 
 pytestmark = pytest.mark.backends(*S3)
 

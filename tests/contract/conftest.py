@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from tests.servers.backends import Backend
 from tests.servers.counting_proxy import CountingProxy
 from tests.servers.s3 import S3Target

@@ -4,6 +4,7 @@ local store (``local_server``, tests/servers/plugin.py)."""
 from __future__ import annotations
 
 import pytest
+
 from tests.servers.jupyter import NbshelfServer
 
 

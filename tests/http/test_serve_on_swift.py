@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import nbformat
 import pytest
+
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import REPO, SwiftServer
 from tests.servers.swift_client import server_counts

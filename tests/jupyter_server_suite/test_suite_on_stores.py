@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import swiftclient
+
 from tests.jupyter_server_suite.runner import MIN_PASSED_ON_ANY_STORE, run_suite
 from tests.servers.s3 import S3Target
 from tests.servers.swift import SwiftServer

@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from .counting_proxy import CountingProxy, Record
-from .s3 import S3Target, make_store, server_counts as s3_server_counts
-from .swift_client import server_counts as swift_server_counts, tempauth_options
+from .s3 import S3Target, make_store
+from .s3 import server_counts as s3_server_counts
+from .swift_client import count_entries, tempauth_options
 
 if TYPE_CHECKING:
     from nbshelf.stores import ObjectStore
@@ -70,7 +71,9 @@ class Backend:
     swift: Any = None  # swift: the SwiftServer (its access log is the server's view)
     s3: S3Target | None = None  # S3: the server, for boto3 and raw clients
     azurite: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: Swift: the access-log entries read since :meth:`reset`
+    swift_log: list[Any] = field(default_factory=list)
+    _bulk_deleted: bool = False
 
     # ------------------------------------------------------------------ what it is
     @property
@@ -93,11 +96,65 @@ class Backend:
         """A server-side copy: Azure HEADs the copy for its time and size."""
         return {"COPY": 1, "HEAD": 1} if self.kind == "azure" else {"COPY": 1}
 
+    def delete_cost(self, n: int) -> dict[str, int]:
+        """Deleting ``n`` keys in one call: memory and local one DELETE each; S3 and Azure
+        one batch (DeleteObjects, a blob batch); Swift one bulk-delete POST for several
+        keys (after reading /info once per store, for the cluster's limit), a plain
+        DELETE for one."""
+        if self.kind in ("memory", "local"):
+            return {"DELETE": n}
+        if self.kind in ("s3", "azure") or n == 1:
+            return {"DELETE": 1}
+        cost = {"POST": 1} if self._bulk_deleted else {"INFO": 1, "POST": 1}
+        self._bulk_deleted = True
+        return cost
+
     @property
     def copy_knows_size(self) -> bool:
         """Does a copy's answer give the size? Swift's and S3's copy answers do not
         (their ObjectInfo says -1, unknown) and nbshelf sends no HEAD for it."""
         return self.kind not in ("swift", "s3")
+
+    @property
+    def copy_keeps_etag(self) -> bool:
+        """A copy has its source's etag (the MD5 of a single-part object); Azure gives a
+        copy an etag of its own."""
+        return self.kind != "azure"
+
+    @property
+    def md5_known(self) -> bool:
+        """A put's answer has the body's MD5 (its etag, or metadata); Azure's etag is no MD5."""
+        return self.kind != "azure"
+
+    @property
+    def head_has_attributes(self) -> bool:
+        """HEAD gives the content type and user metadata; obstore's head (S3, Azure) gives
+        neither (a GET does)."""
+        return self.kind in ("memory", "local", "swift")
+
+    @property
+    def lists_content_type(self) -> bool:
+        """A listing gives each object's content type (S3 and Azure listings do not)."""
+        return self.kind in ("memory", "local", "swift")
+
+    @property
+    def folders_are_markers(self) -> bool:
+        """Every folder is listed as its own marker ``a/b/`` (the local store: a folder on
+        disk is one), and stays, empty, when its last object is deleted."""
+        return self.kind == "local"
+
+    def listed(self, keys: list[str]) -> list[str]:
+        """What a listing of exactly these keys shows: on the local store, every folder
+        above them as well (its marker), sorted as listings are."""
+        if not self.folders_are_markers:
+            return sorted(keys)
+        folders = {k[: i + 1] for k in keys for i, c in enumerate(k) if c == "/"}
+        return sorted(set(keys) | folders)
+
+    def error_key(self, key: str) -> str:
+        """The key a NotFound names: obstore stores (S3, Azure) name the full key, the
+        store's prefix (``pre/`` here) included."""
+        return f"pre/{key}" if self.kind in ("s3", "azure") else key
 
     @property
     def whole_seconds(self) -> bool:
@@ -118,6 +175,7 @@ class Backend:
             self.proxy.reset()
         if self.swift is not None:
             self.swift.mark()
+            self.swift_log = []
 
     def counts(self) -> dict[str, int]:
         return self.store.requests.snapshot()
@@ -126,7 +184,8 @@ class Backend:
         """Requests the real server saw since :meth:`reset`, by store operation (None:
         no server). Swift logs a copy as the PUT (with X-Copy-From) it is."""
         if self.kind == "swift":
-            return swift_server_counts(self.swift, self.container)
+            self.swift_log += self.swift.access_log()
+            return count_entries(self.swift_log, self.container)
         if self.kind == "s3":
             assert self.proxy is not None
             return s3_server_counts(self.proxy)

@@ -151,6 +151,10 @@ def pytest_configure(config: pytest.Config) -> None:
         + ", ".join(ALL)
         + "; see tests/servers/backends.py)",
     )
+    config.addinivalue_line(
+        "markers",
+        "xfail_on(*names, reason): a known bug of these backends (a strict xfail on them)",
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -162,11 +166,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     unknown = sorted(set(names) - set(ALL))
     if unknown:
         raise pytest.UsageError(f"{metafunc.definition.nodeid}: unknown backends {unknown}")
-    marks = {"swift": [pytest.mark.swift], "s3-moto": [pytest.mark.s3],
-             "s3-swift": [pytest.mark.s3, pytest.mark.swift], "azure": [pytest.mark.azure]}
-    metafunc.parametrize(
-        "backend_name", [pytest.param(n, id=n, marks=marks.get(n, [])) for n in names]
-    )
+    marks: dict[str, list[Any]] = {
+        "swift": [pytest.mark.swift],
+        "s3-moto": [pytest.mark.s3],
+        "s3-swift": [pytest.mark.s3, pytest.mark.swift],
+        "azure": [pytest.mark.azure],
+    }
+    marks = {n: list(marks.get(n, [])) for n in names}
+    for known in metafunc.definition.iter_markers("xfail_on"):
+        for n in known.args:
+            if n in marks:  # a known bug of one backend: strict, so its fix is noticed
+                marks[n].append(pytest.mark.xfail(strict=True, reason=known.kwargs["reason"]))
+    metafunc.parametrize("backend_name", [pytest.param(n, id=n, marks=marks[n]) for n in names])
 
 
 @pytest.fixture
