@@ -15,7 +15,6 @@ a path), ``folder_ops`` (journalled moves and deletes, and their recovery), ``up
 from __future__ import annotations
 
 import asyncio
-import getpass
 import os
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,7 +26,6 @@ from tornado.web import HTTPError
 from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
 
 from ..stores import NotFound, ObjectStore, StoreError, open_store
-from ..stores.local import TEMP_PREFIX, LocalStore
 from . import folder_ops, lookup, models, paths
 from .checkpoints import ShelfCheckpoints
 from .errors import store_errors
@@ -164,19 +162,17 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         if self.store_instance is not None:
             return self.store_instance
         if self._store is None:
+            # store_options are the backend's typed options, checked as the store opens
+            # (an unknown one is an error naming the valid ones); {username} in the URL and
+            # the prefix is filled by the one rule of nbshelf.stores.location
             options: dict[str, Any] = {
                 "page_size": self.page_size,
                 "max_concurrency": self.max_concurrency,
                 **self.store_options,
             }
-            store = open_store(self.store_url or self.root_dir, **options)
-            prefix = self.user_prefix()
-            self._store = store.with_prefix(prefix) if prefix else store
+            prefix = "/".join(p for p in (str(options.pop("prefix", "") or ""), self.prefix) if p)
+            self._store = open_store(self.store_url or self.root_dir, prefix=prefix, **options)
         return self._store
-
-    def user_prefix(self) -> str:
-        username = os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
-        return self.prefix.replace("{username}", username)
 
     @property
     def store_description(self) -> str:
@@ -194,15 +190,10 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         return os_path
 
     def _os_path(self, path: str) -> str | None:
-        store = self.store
-        if isinstance(store, LocalStore):
-            return str(store._path(store.prefix + path)) if path else str(store.root)
-        return None
+        return self.store.local_path(path)
 
     # ------------------------------------------------------------ path rules
     def _listed(self, name: str) -> bool:
-        if name.startswith(TEMP_PREFIX):
-            return False
         if not self.allow_hidden and name.startswith("."):
             return False
         return self.should_list(name)

@@ -13,10 +13,10 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 
 from ..contents import ShelfContentsManager
-from ..stores import StoreError
 from ..share.config import ShareConfig
 from ..share.models import ShareError, parse_duration
 from ..share.publish import ShareService, revoked_message
+from ..stores import StoreError
 
 SERVICE_KEY = "nbshelf_share_service"
 CONFIG_KEY = "nbshelf_share_config"

@@ -1,15 +1,18 @@
-"""Publishing share snapshots, one strategy per backend, and the share service.
+"""Publishing share snapshots, and the share service.
+
+The service asks the store for capabilities (:mod:`nbshelf.stores.capabilities`),
+never for its kind:
 
 * ``local``: the nbshelf server serves the snapshot itself at
-  ``/nbshelf/shared/<id>/<name>`` without login (local and memory stores, or on
-  request on any store). Snapshot objects: ``.nbshelf/shared/<id>/`` in the store.
-* ``public`` on Swift: snapshots in a separate public container (``.r:*``, no
-  listings), never the notebooks' own; on Rackspace Cloud Files that container is
-  CDN-enabled through the catalog's CDN management endpoint and the HTTPS CDN URL
-  is returned. On S3: the snapshot objects get a public-read ACL, where the bucket
-  allows it.
-* ``expiring``: snapshot objects in the private store and signed URLs to them
-  (Swift TempURL, S3 presigned URL).
+  ``/nbshelf/shared/<id>/<name>`` without login (stores that can sign no links, such
+  as the local and memory stores, or on request on any store). Snapshot objects:
+  ``.nbshelf/shared/<id>/`` in the store.
+* ``public`` (:class:`SupportsPublicLinks`): the store publishes the snapshot where
+  anyone can read it. Swift: a separate public container (``.r:*``, no listings),
+  never the notebooks' own, CDN-enabled on Rackspace Cloud Files; S3: the snapshot
+  objects get a public-read ACL, where the bucket allows it.
+* ``expiring`` (:class:`SupportsSignedLinks`): snapshot objects in the private store
+  and signed URLs to them (Swift TempURL, S3 presigned URL, Azure SAS ...).
 
 Revoking deletes the snapshot objects, so every kind of link stops working
 (a signed URL stays valid until it expires but then points at nothing).
@@ -22,19 +25,25 @@ import posixpath
 from typing import Any
 from urllib.parse import quote, urlparse
 
-from ..contents import paths
-from ..stores import NotFound, ObjectStore, StoreError, Unsupported
+from ..contents import layout, paths
+from ..stores import (
+    NotFound,
+    ObjectStore,
+    SnapshotFile,
+    StoreError,
+    SupportsPublicLinks,
+    SupportsSignedLinks,
+    Unsupported,
+)
 from .config import ShareConfig
 from .models import KINDS, Share, ShareError, expiry_from, new_id, utcnow
-from .records import ShareRecords, snapshot_prefix
+from .records import ShareRecords
 from .render import render_html
 
 log = logging.getLogger("nbshelf.share")
 
 NOTEBOOK_TYPE = "application/x-ipynb+json"
 HTML_TYPE = "text/html; charset=utf-8"
-#: SigV4 presigned URLs last at most 7 days.
-S3_MAX_EXPIRY = 7 * 86400
 
 
 def snapshot_names(path: str) -> dict[str, str]:
@@ -49,16 +58,14 @@ def snapshot_names(path: str) -> dict[str, str]:
 def nbviewer_link(nbviewer: str, url: str) -> str:
     """nbviewer's address for a public URL (``/urls/`` for https, ``/url/`` for http)."""
     p = urlparse(url)
-    kind = "urls" if p.scheme == "https" else "url"
+    kind = "urls" if url.lower().startswith("https:") else "url"
     return f"{nbviewer.rstrip('/')}/{kind}/{p.netloc}{p.path}"
 
 
-def _backend(store: ObjectStore) -> str:
-    if store.scheme == "swift":
-        return "swift"
-    if store.scheme in ("s3", "gs", "az"):
-        return store.scheme
-    return "server"
+def serves_links_itself(store: ObjectStore) -> bool:
+    """True when the store can make no link of its own (neither signed nor public):
+    the nbshelf server serves its snapshots (kind ``local``)."""
+    return not isinstance(store, (SupportsSignedLinks, SupportsPublicLinks))
 
 
 class ShareService:
@@ -84,8 +91,8 @@ class ShareService:
             raise ShareError(400, str(e.log_message)) from None
         if not norm:
             raise ShareError(400, "Give the path of a file to share")
-        if paths.is_internal(norm):
-            raise ShareError(400, f"{paths.INTERNAL_DIR}/ holds nbshelf's own data: not shareable")
+        if layout.is_internal(norm):
+            raise ShareError(400, f"{layout.INTERNAL_DIR}/ holds nbshelf's own data: not shareable")
         return norm
 
     def resolve_kind(self, kind: str | None, expires_in: int | None) -> tuple[str, int | None]:
@@ -93,7 +100,6 @@ class ShareService:
         kind = kind or ("expiring" if expires_in is not None else "public")
         if kind not in KINDS:
             raise ShareError(400, f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        backend = _backend(self.store)
         if kind == "expiring" and expires_in is None:
             expires_in = self.config.default_expiry
         if expires_in is not None:
@@ -107,10 +113,17 @@ class ShareService:
             raise ShareError(
                 400, "Public links do not expire: ask for an expiring link to set an expiry"
             )
-        if backend == "server":
+        store = self.store
+        if serves_links_itself(store):
             kind = "local"  # the nbshelf server serves it, public or until it expires
-        if kind == "expiring" and backend == "s3" and (expires_in or 0) > S3_MAX_EXPIRY:
-            raise ShareError(400, "S3 signed links last at most 7 days: choose a shorter expiry")
+        if kind == "expiring" and isinstance(store, SupportsSignedLinks):
+            longest = store.max_signed_expiry
+            if longest is not None and (expires_in or 0) > longest:
+                raise ShareError(
+                    400,
+                    f"{store.signed_links_name[:1].upper()}{store.signed_links_name[1:]} "
+                    f"last at most {_duration(longest)}: choose a shorter expiry",
+                )
         return kind, expires_in
 
     # ------------------------------------------------------------ operations
@@ -139,7 +152,7 @@ class ShareService:
         return share
 
     async def list(self, path: str | None = None, *, include_revoked: bool = False) -> list[Share]:
-        shares = await self._call(self.records.list())
+        shares = await self._store_errors(self.records.list())
         if path:
             path = self.check_path(path)
             shares = [s for s in shares if s.path == path]
@@ -148,7 +161,7 @@ class ShareService:
         return shares
 
     async def get(self, share_id: str) -> Share:
-        return await self._call(self.records.get(share_id))
+        return await self._store_errors(self.records.get(share_id))
 
     async def update(self, share_id: str, *, base_url: str | None = None) -> Share:
         """Re-publish the file's current version at the same links."""
@@ -167,9 +180,9 @@ class ShareService:
     async def revoke(self, share_id: str) -> Share:
         share = await self.get(share_id)
         if share.revoked is None:
-            await self._call(self._unpublish(share))
+            await self._store_errors(self._unpublish(share))
             share.revoked = utcnow()
-            await self._call(self.records.save(share))
+            await self._store_errors(self.records.save(share))
             log.info("nbshelf: revoked share %s of %s", share.id, share.path)
         return share
 
@@ -191,7 +204,7 @@ class ShareService:
         raise ShareError(404, "No such shared file")
 
     # ------------------------------------------------------------ helpers
-    async def _call(self, aw: Any) -> Any:
+    async def _store_errors(self, aw: Any) -> Any:
         try:
             return await aw
         except StoreError as e:
@@ -218,27 +231,33 @@ class ShareService:
                 }
                 share.note = "Revoking makes the link stop working at once."
             elif share.kind == "expiring":
+                store = self.store
+                if not isinstance(store, SupportsSignedLinks):
+                    raise ShareError(
+                        501,
+                        f"{store.description} cannot sign links: share with a link the "
+                        "nbshelf server serves (kind 'local') instead",
+                    )
+                await store.prepare_signed_links()
                 await self._publish_private(share, names, data, html)
                 seconds = share.seconds_left() or 1
                 share.urls = {
-                    what: await self.store.signed_url(share.snapshot[what], seconds)
+                    # inline: Swift's tempurl answers "attachment" (a download) otherwise
+                    what: await store.signed_url(
+                        share.snapshot[what], seconds, inline=what == "html"
+                    )
                     for what in names
                 }
-                if "html" in share.urls and _backend(self.store) == "swift":
-                    # Swift's tempurl answers "attachment" (a download) unless asked inline
-                    share.urls["html"] += "&inline"
                 share.note = (
                     "A signed link: anyone with it can open the snapshot until it expires. "
                     "Revoking deletes the snapshot, so the link then finds nothing."
                 )
-            elif _backend(self.store) == "swift":
-                await self._publish_swift_public(share, names, data, html)
-            elif _backend(self.store) == "s3":
-                await self._publish_s3_public(share, names, data, html)
+            elif isinstance(self.store, SupportsPublicLinks):
+                await self._publish_public(self.store, share, names, data, html)
             else:
                 raise ShareError(
                     501,
-                    f"{self.store.scheme} stores cannot make public links here: "
+                    f"{self.store.description} cannot make public links: "
                     "share with an expiring link instead",
                 )
         except Unsupported as e:
@@ -249,85 +268,73 @@ class ShareService:
     async def _publish_private(
         self, share: Share, names: dict[str, str], data: bytes, html: bytes | None
     ) -> None:
-        if _backend(self.store) == "swift" and share.kind == "expiring":
-            from ..stores import _swift_share
-
-            await _swift_share.ensure_temp_url_key(self.store)  # type: ignore[arg-type]
-        prefix = snapshot_prefix(share.id)
+        prefix = layout.share_snapshot_folder(share.id)
         share.snapshot = {"notebook": prefix + names["notebook"]}
         await self.store.put(
-            share.snapshot["notebook"],
-            data,
-            content_type=NOTEBOOK_TYPE if names["notebook"].endswith(".ipynb") else None,
+            share.snapshot["notebook"], data, content_type=_notebook_type(names["notebook"])
         )
         if html is not None:
             share.snapshot["html"] = prefix + names["html"]
             await self.store.put(share.snapshot["html"], html, content_type=HTML_TYPE)
 
-    async def _publish_swift_public(
-        self, share: Share, names: dict[str, str], data: bytes, html: bytes | None
+    async def _publish_public(
+        self,
+        store: SupportsPublicLinks,
+        share: Share,
+        names: dict[str, str],
+        data: bytes,
+        html: bytes | None,
     ) -> None:
-        from ..stores import _swift_share
-        from ..stores.swift import SwiftStore
-
-        store = self.store
-        assert isinstance(store, SwiftStore)
-        container = self.config.public_container or f"{store.container}_public"
-        rackspace = _swift_share.is_rackspace(store)
-        if rackspace:
-            await store._call("put_container", container)
-        else:
-            await _swift_share.ensure_public_container(store, container)
-        prefix = f"{store.prefix}{share.id}/"
-        share.snapshot = {"container": container, "notebook": prefix + names["notebook"]}
-        await _swift_share.put_into(
-            store, container, share.snapshot["notebook"], data, NOTEBOOK_TYPE
-        )
+        files = [SnapshotFile(names["notebook"], data, _notebook_type(names["notebook"]))]
         if html is not None:
-            share.snapshot["html"] = prefix + names["html"]
-            await _swift_share.put_into(store, container, share.snapshot["html"], html, HTML_TYPE)
-        if rackspace:
-            cdn = await _swift_share.cdn_enable(store, container)
-            share.urls = {w: f"{cdn}/{quote(share.snapshot[w])}" for w in names}
+            files.append(SnapshotFile(names["html"], html, HTML_TYPE))
+        published = await store.publish_public(
+            share.id,
+            files,
+            folder=layout.share_snapshot_folder(share.id),
+            container=self.config.public_container or None,
+        )
+        share.snapshot = {what: published.keys[name] for what, name in names.items()}
+        if published.container:
+            share.snapshot["container"] = published.container
+        share.urls = {what: published.urls[name] for what, name in names.items()}
+        share.urls["nbviewer"] = nbviewer_link(self.config.nbviewer_url, share.urls["notebook"])
+        if published.cdn_ttl:
             share.note = (
                 "Revoking deletes the snapshot; the CDN may keep serving cached copies "
-                "until its TTL (15 minutes) runs out."
+                f"until its TTL ({_duration(published.cdn_ttl)}) runs out."
             )
         else:
-            share.urls = {
-                w: _swift_share.object_url(store, container, share.snapshot[w]) for w in names
-            }
             share.note = "Revoking deletes the public snapshot: the link stops working at once."
-        share.urls["nbviewer"] = nbviewer_link(self.config.nbviewer_url, share.urls["notebook"])
-
-    async def _publish_s3_public(
-        self, share: Share, names: dict[str, str], data: bytes, html: bytes | None
-    ) -> None:
-        from ..stores import _obstore_share
-        from ..stores.s3 import S3Store
-
-        store = self.store
-        assert isinstance(store, S3Store)
-        await self._publish_private(share, names, data, html)
-        try:
-            share.urls = {
-                w: await _obstore_share.make_public(store, share.snapshot[w]) for w in names
-            }
-        except StoreError:
-            await self.store.delete(share.snapshot.values())  # nothing half-public left
-            raise
-        share.urls["nbviewer"] = nbviewer_link(self.config.nbviewer_url, share.urls["notebook"])
-        share.note = "Revoking deletes the public snapshot: the link stops working at once."
 
     async def _unpublish(self, share: Share) -> None:
         keys = [v for k, v in share.snapshot.items() if k in ("notebook", "html")]
         container = share.snapshot.get("container")
         if container:
-            from ..stores import _swift_share
-
-            await _swift_share.delete_from(self.store, container, keys)  # type: ignore[arg-type]
+            store = self.store
+            if not isinstance(store, SupportsPublicLinks):
+                raise ShareError(
+                    409,
+                    f"This share's snapshot is in the public container {container!r}, "
+                    f"which {store.description} cannot reach: delete it there",
+                )
+            await store.unpublish_public(keys, container=container)
         elif keys:
             await self.store.delete(keys)
+
+
+def _notebook_type(name: str) -> str | None:
+    """A notebook's content type; None for another file (the store guesses it)."""
+    return NOTEBOOK_TYPE if name.endswith(".ipynb") else None
+
+
+def _duration(seconds: int) -> str:
+    """``604800`` -> ``7 days``, ``900`` -> ``15 minutes``."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{seconds} seconds"
 
 
 def revoked_message(share: Share) -> str:

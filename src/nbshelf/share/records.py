@@ -1,4 +1,5 @@
-"""Share records kept in the store itself, under ``.nbshelf/shares/<id>.json``.
+"""Share records kept in the store itself, under ``.nbshelf/shares/<id>.json`` (the key
+layout is :mod:`nbshelf.contents.layout`'s).
 
 Records live inside the user's prefix, next to the notebooks they describe, so
 they move with the store (any server or CLI on the same store sees the same
@@ -10,21 +11,9 @@ from __future__ import annotations
 
 import json
 
-from ..contents.paths import INTERNAL_DIR
+from ..contents.layout import SHARES, share_record_key
 from ..stores import NotFound, ObjectStore, gather_bounded
 from .models import ID_RE, Share, ShareError
-
-RECORDS = f"{INTERNAL_DIR}/shares/"
-#: Snapshots published by the nbshelf server or signed (expiring) links: private objects.
-SNAPSHOTS = f"{INTERNAL_DIR}/shared/"
-
-
-def record_key(share_id: str) -> str:
-    return f"{RECORDS}{share_id}.json"
-
-
-def snapshot_prefix(share_id: str) -> str:
-    return f"{SNAPSHOTS}{share_id}/"
 
 
 class ShareRecords:
@@ -35,19 +24,19 @@ class ShareRecords:
 
     async def save(self, share: Share) -> None:
         body = json.dumps(share.to_record(), indent=1, sort_keys=True).encode()
-        await self.store.put(record_key(share.id), body, content_type="application/json")
+        await self.store.put(share_record_key(share.id), body, content_type="application/json")
 
     async def get(self, share_id: str) -> Share:
         if not ID_RE.match(share_id or ""):
             raise ShareError(404, "No such share")
         try:
-            result = await self.store.get(record_key(share_id))
+            result = await self.store.get(share_record_key(share_id))
         except NotFound:
             raise ShareError(404, f"No such share: {share_id}") from None
         return Share.from_record(json.loads(result.data))
 
     async def list(self) -> list[Share]:
-        listing = await self.store.list_all(RECORDS, delimiter="/")
+        listing = await self.store.list_all(SHARES, delimiter="/")
         keys = [o.key for o in listing.objects if o.key.endswith(".json")]
 
         async def one(key: str) -> Share | None:

@@ -1,14 +1,25 @@
-"""Object stores: one small async interface over local disk, memory, Swift, S3.
+"""Object stores: one small async interface over local disk, memory, Swift, S3, GCS, Azure.
 
-``open_store(url)`` picks the backend by URL scheme through the
-``nbshelf.stores`` entry points, so a new backend is one module plus one entry
-point, and nothing above this layer changes.
+What lives here: ``base`` (the :class:`ObjectStore` interface: head, get, put, delete,
+copy, list; retries, key checks, request counting), ``errors`` (the typed errors),
+``location`` (one parse of a store URL and the one ``{username}`` rule), ``options``
+(typed backend options), ``capabilities`` (what some backends can do beyond objects:
+signed and public links, as protocols checked with ``isinstance``), and the backends:
+``local``, ``memory``, ``swift/`` and ``obstore/`` (S3, GCS, Azure).
+
+``open_store(url)`` picks the backend by URL scheme through the ``nbshelf.stores``
+entry points, so a new backend is one module or subpackage plus one entry point, and
+nothing above this layer changes. Callers use this package's names and the stores'
+public methods only, never a ``_``-prefixed module or method.
+
+May import: the standard library and the backends' client libraries. Nothing of
+Jupyter (no jupyter_server, tornado, traitlets, nbformat) and nothing else of nbshelf.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, cast
 
 from .base import (
     GetResult,
@@ -20,6 +31,12 @@ from .base import (
     RequestCounter,
     gather_bounded,
 )
+from .capabilities import (
+    PublicSnapshot,
+    SnapshotFile,
+    SupportsPublicLinks,
+    SupportsSignedLinks,
+)
 from .errors import (
     AuthFailed,
     Conflict,
@@ -30,12 +47,15 @@ from .errors import (
     Unavailable,
     Unsupported,
 )
+from .location import StoreLocation, scheme_of
 
 _BUILTIN = {
     "file": "nbshelf.stores.local:LocalStore",
     "memory": "nbshelf.stores.memory:MemoryStore",
     "swift": "nbshelf.stores.swift:SwiftStore",
     "s3": "nbshelf.stores.obstore:S3Store",
+    "gs": "nbshelf.stores.obstore:GCSStore",
+    "az": "nbshelf.stores.obstore:AzureStore",
 }
 
 
@@ -60,14 +80,21 @@ def backend_class(scheme: str) -> type[ObjectStore]:
         raise StoreError(
             f"the {scheme} store needs extra packages ({e.name}): pip install 'nbshelf[{extra}]'"
         ) from None
-    return cls  # type: ignore[no-any-return]
+    return cast("type[ObjectStore]", cls)
 
 
-def open_store(url: str, **options: Any) -> ObjectStore:
+def open_store(
+    url: str, *, prefix: str = "", username: str | None = None, **options: Any
+) -> ObjectStore:
     """Build a store from a URL: ``/path`` or ``file:///path``, ``memory://name``,
-    ``swift://container/prefix``, ``s3://bucket/prefix`` ..."""
-    scheme = url.split("://", 1)[0].lower() if "://" in url else "file"
-    return backend_class(scheme).from_url(url, **options)
+    ``swift://container/prefix``, ``s3://bucket/prefix``, ``gs://``, ``az://`` ...
+
+    ``prefix`` is appended to the URL's prefix; ``{username}`` in either (and in a Swift
+    container) is replaced by ``username`` (see :mod:`.location`). ``options`` are the
+    backend's (credentials, endpoint, ``page_size`` ...): an unknown one is an error."""
+    return backend_class(scheme_of(url)).from_url(
+        url, prefix=prefix, username=username, **options
+    )
 
 
 __all__ = [
@@ -81,9 +108,14 @@ __all__ = [
     "ObjectInfo",
     "ObjectStore",
     "PrefixInfo",
+    "PublicSnapshot",
     "PutBody",
     "RequestCounter",
+    "SnapshotFile",
     "StoreError",
+    "StoreLocation",
+    "SupportsPublicLinks",
+    "SupportsSignedLinks",
     "Unavailable",
     "Unsupported",
     "backend_class",

@@ -21,9 +21,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, TypeVar
 
-from .errors import Conflict, IntegrityError, InvalidKey, StoreError, Unavailable, Unsupported
+from .errors import Conflict, IntegrityError, InvalidKey, StoreError, Unavailable
+from .location import StoreLocation, resolve
 
 T = TypeVar("T")
+S = TypeVar("S", bound="ObjectStore")
 
 #: What ``put`` accepts: bytes, or a readable binary file positioned at its start
 #: (spooled uploads are streamed from disk, never read whole into memory).
@@ -110,25 +112,6 @@ class RetryPolicy:
 
     def deadline_for(self, size: int = 0) -> float:
         return self.deadline + size / max(1, self.min_rate)
-
-    @classmethod
-    def from_options(cls, options: dict[str, Any], base: RetryPolicy | None = None) -> RetryPolicy:
-        """Consume ``retries``, ``retry_backoff``, ``retry_max_backoff``, ``deadline`` and
-        ``deadline_min_rate`` from store options."""
-        policy = base or cls()
-        names = {
-            "retries": ("retries", int),
-            "retry_backoff": ("backoff", float),
-            "retry_max_backoff": ("max_backoff", float),
-            "deadline": ("deadline", float),
-            "deadline_min_rate": ("min_rate", int),
-        }
-        changes: dict[str, Any] = {}
-        for option, (attr, kind) in names.items():
-            value = options.pop(option, None)
-            if value is not None and value != "":
-                changes[attr] = kind(value)
-        return replace(policy, **changes) if changes else policy
 
 
 #: Failures worth another try.
@@ -243,8 +226,12 @@ class ObjectStore(abc.ABC):
     blocks the event loop.
     """
 
-    #: URL scheme(s) this backend answers to (``file``, ``memory``, ``swift`` ...).
+    #: The URL scheme this backend answers to (``file``, ``memory``, ``swift`` ...).
     scheme: ClassVar[str] = ""
+    #: The shape of its URLs, for messages (``s3://bucket[/prefix]``).
+    url_form: ClassVar[str] = ""
+    #: Whether ``{username}`` may be part of the container too, not only of the prefix.
+    username_in_container: ClassVar[bool] = False
     #: True where folders have their own modification time (a directory on disk);
     #: in object stores a folder's listing entry carries no time.
     folders_have_times: ClassVar[bool] = False
@@ -266,9 +253,30 @@ class ObjectStore(abc.ABC):
 
     # ------------------------------------------------------------ construction
     @classmethod
+    def from_url(
+        cls: type[S], url: str, *, prefix: str = "", username: str | None = None, **options: Any
+    ) -> S:
+        """Build the store from a URL such as ``swift://container/prefix``.
+
+        ``prefix`` is appended to the URL's prefix and ``{username}`` filled in, by the
+        one rule of :func:`nbshelf.stores.location.resolve`; the other ``options`` are
+        the backend's, read once into its typed options (an unknown one is an error
+        naming the valid ones)."""
+        location = resolve(
+            url,
+            scheme=cls.scheme,
+            form=cls.url_form or f"{cls.scheme}://...",
+            prefix=prefix,
+            username=username,
+            options=options,
+            username_in_container=cls.username_in_container,
+        )
+        return cls.from_location(location, options)
+
+    @classmethod
     @abc.abstractmethod
-    def from_url(cls, url: str, **options: Any) -> ObjectStore:
-        """Build the store from a URL such as ``swift://container/prefix``."""
+    def from_location(cls: type[S], location: StoreLocation, options: dict[str, Any]) -> S:
+        """Build the store at ``location`` with the backend's ``options``."""
 
     @property
     @abc.abstractmethod
@@ -420,6 +428,10 @@ class ObjectStore(abc.ABC):
             ),
             prefix or None,
         )
+        return self._rel_page(page)
+
+    def _rel_page(self, page: ListPage) -> ListPage:
+        """A page of full keys as callers see it: keys relative to the prefix."""
         return ListPage(
             # the prefix's own folder marker is the store's root, not an object in it
             [self._rel(o) for o in page.objects if o.key != self.prefix],
@@ -451,11 +463,10 @@ class ObjectStore(abc.ABC):
         """Prove the store is reachable and usable (creating its container if needed)."""
         await self.list("", limit=1)
 
-    def public_url(self, key: str) -> str:
-        raise Unsupported(f"{self.scheme} stores have no public URLs", store=self.description)
-
-    async def signed_url(self, key: str, expires_in: int, method: str = "GET") -> str:
-        raise Unsupported(f"{self.scheme} stores have no signed URLs", store=self.description)
+    def local_path(self, key: str) -> str | None:
+        """The file holding ``key`` on the local disk ("" : the store's own folder), or
+        None where the store keeps no files of its own (everything but the local store)."""
+        return None
 
     async def close(self) -> None:
         if self._executor is not None:

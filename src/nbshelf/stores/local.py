@@ -18,13 +18,15 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody
 from .errors import Conflict, NotFound, StoreError, Unavailable
+from .location import StoreLocation
+from .options import CommonOptions, OptionReader
 
 _XATTR = "user.nbshelf"
 TEMP_PREFIX = ".nbshelf-tmp-"
@@ -35,10 +37,28 @@ def _mtime(st: os.stat_result) -> datetime:
     return datetime.fromtimestamp(st.st_mtime_ns / 1e9, timezone.utc)
 
 
+@dataclass(frozen=True)
+class LocalOptions:
+    """The local store's options: only the common ones (the URL is the directory)."""
+
+    common: CommonOptions
+
+    @classmethod
+    def read(cls, options: dict[str, Any]) -> LocalOptions:
+        r = OptionReader("local", options)
+        opts = cls(CommonOptions.read(r, max_concurrency=8))
+        r.finish()
+        return opts
+
+
 class LocalStore(ObjectStore):
-    """Objects as files under ``root`` (``file:///path`` or a plain path)."""
+    """Objects as files under ``root`` (``file:///path`` or a plain path).
+
+    Its own temporary files (``.nbshelf-tmp-*``, a write in progress) are never listed.
+    """
 
     scheme = "file"
+    url_form = "file:///path (or a plain path)"
     folders_have_times = True
 
     def __init__(self, root: str | os.PathLike[str], **kwargs: Any) -> None:
@@ -47,15 +67,9 @@ class LocalStore(ObjectStore):
         self.root = Path(root).expanduser().absolute()
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> LocalStore:
-        if "://" in url:
-            parsed = urlparse(url)
-            if parsed.netloc not in ("", "localhost"):
-                raise StoreError(f"file URLs name a local path, not a host: {url!r}")
-            path = unquote(parsed.path)
-        else:
-            path = url
-        return cls(path, **options)
+    def from_location(cls, location: StoreLocation, options: dict[str, Any]) -> LocalStore:
+        opts = LocalOptions.read(options)
+        return cls(location.container, **opts.common.store_kwargs(location.prefix))
 
     @property
     def location(self) -> str:
@@ -70,6 +84,12 @@ class LocalStore(ObjectStore):
         if not os.access(self.root, os.W_OK):
             raise StoreError(f"directory {self.root} is not writable", store=self.description)
         self.requests.add("LIST")
+
+    def local_path(self, key: str) -> str | None:
+        """The file or directory behind ``key`` ("": the store's own directory)."""
+        if not key:
+            return str(self._path(self.prefix)) if self.prefix else str(self.root)
+        return str(self._path(self._full(key)))
 
     # ------------------------------------------------------------ paths and metadata
     def _path(self, key: str) -> Path:

@@ -12,6 +12,8 @@ from typing import Any
 
 from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody
 from .errors import Conflict, NotFound
+from .location import StoreLocation
+from .options import CommonOptions, OptionReader
 
 
 class MemoryStore(ObjectStore):
@@ -19,6 +21,7 @@ class MemoryStore(ObjectStore):
     within a process, so a test can open the same store twice."""
 
     scheme = "memory"
+    url_form = "memory://name[/prefix]"
     _shared: dict[str, tuple[dict[str, tuple[ObjectInfo, bytes]], list[str]]] = {}
 
     def __init__(self, name: str = "", **kwargs: Any) -> None:
@@ -33,10 +36,11 @@ class MemoryStore(ObjectStore):
         self._keys = keys
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> MemoryStore:
-        rest = url.split("://", 1)[1] if "://" in url else ""
-        name, _, prefix = rest.partition("/")
-        return cls(name=name, prefix=options.pop("prefix", prefix), **options)
+    def from_location(cls, location: StoreLocation, options: dict[str, Any]) -> MemoryStore:
+        r = OptionReader("memory", options)
+        common = CommonOptions.read(r)
+        r.finish()
+        return cls(name=location.container, **common.store_kwargs(location.prefix))
 
     @property
     def location(self) -> str:

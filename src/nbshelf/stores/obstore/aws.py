@@ -23,6 +23,24 @@ from urllib.parse import urlsplit, urlunsplit
 from ..errors import StoreError
 
 DEFAULT_REGION = "us-east-1"
+#: The options :func:`resolve` reads (and takes out of the options it is given).
+AWS_OPTIONS = (
+    "access_key_id",
+    "aws_access_key_id",
+    "secret_access_key",
+    "aws_secret_access_key",
+    "session_token",
+    "aws_session_token",
+    "profile",
+    "aws_profile",
+    "region",
+    "aws_region",
+    "endpoint_url",
+    "endpoint",
+    "aws_endpoint_url_s3",
+    "addressing",
+    "allow_http",
+)
 
 
 @dataclass

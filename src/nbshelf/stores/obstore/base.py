@@ -10,26 +10,30 @@ What obstore cannot do, and how this module works around it:
   keys under ``a/b/``), and both kinds are shown to callers as ``a/b/``.
 * ``put`` and ``copy`` results carry no Last-Modified: one HEAD follows (counted).
   (S3 with static credentials sends CopyObject itself and reads its answer:
-  :meth:`nbshelf.stores.s3.S3Store._copy`.)
+  :meth:`.s3.S3Store._copy`.)
 * ``head`` returns no content type or user metadata (``get`` does).
 * Delimited listings are not pageable (obstore follows S3's continuation tokens
   itself): a listing fetches the whole folder, one LIST per 1000 entries (the
-  S3 page), and later pages of that result are served from a short-lived cache.
+  S3 page). :meth:`ObstoreBackedStore.walk` (what callers page through: every caller
+  lists a whole folder) cuts that one result into pages; a ``list`` with a token
+  fetches the folder again and skips to the token.
+
+Also here: what the three clouds' stores share to be built (:class:`ObstoreOptions`,
+:func:`build_client`); ``s3``, ``gcs`` and ``azure`` build one each.
 """
 
 from __future__ import annotations
 
 import math
 import mimetypes
-import time
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any, ClassVar, cast
 
 import obstore
+from obstore import exceptions as oe
 
-from .errors import translate
 from ..base import (
     GetResult,
     ListPage,
@@ -37,17 +41,78 @@ from ..base import (
     ObjectStore,
     PrefixInfo,
     PutBody,
+    check_key,
     gather_bounded,
 )
 from ..errors import NotFound, StoreError
+from ..options import CommonOptions, OptionReader
+from .errors import translate
 
 #: The hidden object that stands for the folder marker "a/b/" (callers never see it).
 MARKER_NAME = ".nbshelf-folder"
 DIRECTORY_CONTENT_TYPE = "application/x-directory"
 #: Entries per list response of S3 (and of Swift's s3api, Azure's 5000 aside).
 SERVER_PAGE = 1000
-_CACHE_TTL = 60.0
-_CACHE_SIZE = 32
+#: obstore's own retries are off: the store's RetryPolicy (nbshelf.stores.base) retries
+#: every call the same way on every backend, with jitter and a per-call deadline.
+RETRY = {"max_retries": 0, "retry_timeout": timedelta(seconds=15)}
+
+mimetypes.init()  # now, not on the event loop: the first guess_type reads /etc/mime.types
+
+
+@dataclass(frozen=True)
+class ObstoreOptions:
+    """What every obstore store takes besides its cloud's own settings."""
+
+    common: CommonOptions
+    #: Multipart part size, and parts in flight.
+    chunk_size: int = 8 * 1024 * 1024
+    upload_concurrency: int = 2
+    #: obstore's client timeouts.
+    connect_timeout: str = "5s"
+    timeout: str = "300s"
+
+    @classmethod
+    def read(cls, r: OptionReader) -> ObstoreOptions:
+        return cls(
+            common=CommonOptions.read(r),
+            chunk_size=r.integer("chunk_size", 8 * 1024 * 1024),
+            upload_concurrency=r.integer("upload_concurrency", 2),
+            connect_timeout=r.text("connect_timeout", default="5s") or "5s",
+            timeout=r.text("timeout", default="300s") or "300s",
+        )
+
+    def client_options(self, allow_http: bool) -> dict[str, Any]:
+        return {
+            "allow_http": allow_http,
+            "connect_timeout": self.connect_timeout,
+            "timeout": self.timeout,
+        }
+
+    def store_kwargs(self, prefix: str) -> dict[str, Any]:
+        """The keywords of :class:`ObstoreBackedStore`'s constructor."""
+        return {
+            **self.common.store_kwargs(prefix),
+            "chunk_size": self.chunk_size,
+            "upload_concurrency": self.upload_concurrency,
+        }
+
+
+def build_client(
+    factory: Callable[..., Any], container: str, *, known: Iterable[str], **kwargs: Any
+) -> Any:
+    """``factory(container, **kwargs)`` (an obstore store class), its errors made ours.
+    ``known`` are nbshelf's own option names for this backend, for the message about an
+    option neither nbshelf nor obstore knows."""
+    try:
+        return factory(container, retry_config=RETRY, **kwargs)
+    except oe.UnknownConfigurationKeyError as e:
+        raise StoreError(
+            f"unknown store option: {str(e).splitlines()[0][:200]} (nbshelf's options for "
+            f"this store are {', '.join(sorted(known))}; any other is passed to obstore)"
+        ) from None
+    except (oe.BaseError, ValueError, TypeError) as e:
+        raise StoreError(f"invalid store configuration ({type(e).__name__})") from None
 
 
 def _second(dt: datetime) -> datetime:
@@ -62,11 +127,17 @@ def _etag(tag: str | None) -> str | None:
 
 
 class ObstoreBackedStore(ObjectStore):
-    """Common hooks; subclasses build ``self._os`` and say what to check in errors."""
+    """Common hooks; subclasses build ``self._os`` and say what to check in errors.
 
-    supports_dir_marker_keys: ClassVar[bool] = False
+    Every obstore store signs links (S3 presigned URLs, GCS signed URLs, Azure SAS):
+    :class:`~nbshelf.stores.capabilities.SupportsSignedLinks`.
+    """
+
     #: Entries per LIST request of this service (S3: 1000, Azure: 5000).
     server_page: ClassVar[int] = SERVER_PAGE
+    #: The longest expiry the service signs (None: no limit of nbshelf's).
+    max_signed_expiry: int | None = None
+    signed_links_name: str = "signed links"
 
     def __init__(
         self,
@@ -90,9 +161,6 @@ class ObstoreBackedStore(ObjectStore):
         #: Full keys "a/b/" of folder markers written by other tools that a listing or
         #: head has shown: only those get the extra DELETE (:meth:`_delete_foreign_markers`).
         self._foreign_markers: set[str] = set()
-        self._pages: OrderedDict[tuple[str, str | None, str], tuple[float, list[Any]]] = (
-            OrderedDict()
-        )
 
     # ------------------------------------------------------------ errors
 
@@ -275,22 +343,39 @@ class ObstoreBackedStore(ObjectStore):
         await self._call(obstore.copy_async(self._os, src, dst), src)
 
     # ------------------------------------------------------------ listing
+    async def walk(
+        self, prefix: str = "", *, delimiter: str | None = "/"
+    ) -> AsyncIterator[ListPage]:
+        """Every page of a listing from one fetch of the whole folder (one LIST per
+        server page), cut into pages of ``page_size``."""
+        if prefix:
+            check_key(prefix)
+        full = self.prefix + prefix
+        entries = await self._retrying(lambda: self._entries(full, delimiter), prefix or None)
+        size = max(1, self.page_size)
+        for start in range(0, max(1, len(entries)), size):
+            page = entries[start : start + size]
+            more = start + size < len(entries)
+            yield self._rel_page(self._page(page, page[-1][0] if more and page else None))
+
     async def _list(
         self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
     ) -> ListPage:
+        entries = await self._entries(prefix, delimiter)
+        if token:
+            entries = [e for e in entries if e[0] > token]
+        page = entries[:limit]
+        return self._page(page, page[-1][0] if len(entries) > limit and page else None)
+
+    async def _entries(self, prefix: str, delimiter: str | None) -> list[tuple[str, Any]]:
         if delimiter not in (None, "/"):
             raise StoreError("lists take delimiter '/' or none", store=self.description)
-        entries = self._cached(prefix, delimiter, token) if token else None
-        if entries is None:
-            entries = await self._fetch(prefix, delimiter)
-            if token:
-                entries = [e for e in entries if e[0] > token]
-        page, rest = entries[:limit], entries[limit:]
-        next_token = page[-1][0] if rest and page else None
-        if next_token:
-            self._remember(prefix, delimiter, next_token, rest)
-        objects = [e[1] for e in page if isinstance(e[1], ObjectInfo)]
-        prefixes = [e[1] for e in page if isinstance(e[1], PrefixInfo)]
+        return await self._fetch(prefix, delimiter)
+
+    @staticmethod
+    def _page(entries: list[tuple[str, Any]], next_token: str | None) -> ListPage:
+        objects = [e[1] for e in entries if isinstance(e[1], ObjectInfo)]
+        prefixes = [e[1] for e in entries if isinstance(e[1], PrefixInfo)]
         return ListPage(objects, prefixes, next_token)
 
     async def _fetch(self, prefix: str, delimiter: str | None) -> list[tuple[str, Any]]:
@@ -358,17 +443,6 @@ class ObstoreBackedStore(ObjectStore):
                 out[i] = keys[i] + "/"
         return out
 
-    def _cached(self, prefix: str, delimiter: str | None, token: str) -> list[Any] | None:
-        hit = self._pages.pop((prefix, delimiter, token), None)
-        if hit is None or time.monotonic() - hit[0] > _CACHE_TTL:
-            return None
-        return hit[1]
-
-    def _remember(self, prefix: str, delimiter: str | None, token: str, rest: list[Any]) -> None:
-        self._pages[(prefix, delimiter, token)] = (time.monotonic(), rest)
-        while len(self._pages) > _CACHE_SIZE:
-            self._pages.popitem(last=False)
-
     async def check(self) -> None:
         """One LIST of at most one server page: proves endpoint, credentials, region and
         bucket, each with its own message. Buckets are not created (that needs rights a
@@ -385,18 +459,18 @@ class ObstoreBackedStore(ObjectStore):
                 store=self.description,
             ) from None
 
-    # ------------------------------------------------------------ URLs
-    async def signed_url(self, key: str, expires_in: int, method: str = "GET") -> str:
-        """A presigned URL (SigV4 query string on S3); no request is made."""
+    # ------------------------------------------------------------ signed links
+    async def prepare_signed_links(self) -> None:
+        """Nothing to prepare: the store's credentials sign the links."""
+
+    async def signed_url(self, key: str, expires_in: int, *, inline: bool = False) -> str:
+        """A presigned URL (SigV4 query string on S3, a SAS on Azure); no request is
+        made. ``inline`` changes nothing: these links open as the object's type says."""
         full = self._full(key)
         return cast(
             str,
             await self._call(
-                obstore.sign_async(self._os, method, full, timedelta(seconds=expires_in)),  # type: ignore[call-overload]
+                obstore.sign_async(self._os, "GET", full, timedelta(seconds=expires_in)),
                 full,
             ),
         )
-
-    async def close(self) -> None:
-        self._pages.clear()
-        await super().close()

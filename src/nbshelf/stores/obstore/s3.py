@@ -1,9 +1,12 @@
-"""S3 (and S3-compatible), Google Cloud Storage and Azure Blob stores, on obstore.
+"""S3 (and S3-compatible: Swift's s3api, MinIO, Ceph, moto) on obstore:
+``s3://bucket/optional/prefix``.
 
-``s3://bucket/optional/prefix``, ``gs://bucket/prefix``, ``az://container/prefix``.
 The shared behaviour (folder markers, listing, uploads, errors) lives in
-:mod:`._obstore_base`; this module only builds each service's obstore store.
-See docs/s3.md.
+:mod:`.base`; this module builds the S3 client from :class:`S3Options` (settings
+resolved as the AWS CLI does, :mod:`.aws`) and sends the few requests obstore cannot
+(CopyObject with its answer, DELETE of foreign ``a/b/`` markers) signed by
+:mod:`.sigv4`. Its capabilities: signed links (presigned URLs, at most 7 days) and
+public links (a public-read ACL, :mod:`.share`). See docs/s3.md.
 """
 
 from __future__ import annotations
@@ -11,14 +14,14 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-import mimetypes
 import re
 import ssl
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, ClassVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 # Imported with the module, not on first use: httpx, httpcore (httpx imports it when
 # its first client is built) and anyio (httpcore imports it on the first request) were
@@ -27,33 +30,32 @@ from urllib.parse import quote, urlsplit
 import certifi
 import httpcore  # noqa: F401
 import httpx
-from obstore import exceptions as oe
-from obstore.store import AzureStore as _OsAzure
-from obstore.store import GCSStore as _OsGCS
 from obstore.store import S3Store as _OsS3
 
-from .aws import AwsSettings, resolve
-from .base import MARKER_NAME, ObstoreBackedStore, _etag
+from ..base import ObjectInfo
+from ..capabilities import PublicSnapshot, SnapshotFile
+from ..errors import StoreError, Unavailable
+from ..location import StoreLocation
+from ..options import OptionReader
+from . import share
+from .aws import AWS_OPTIONS, AwsSettings, resolve
+from .base import ObstoreBackedStore, ObstoreOptions, _etag, build_client
 from .errors import translate_response
 from .sigv4 import copy_source, object_url, sign
-from ..base import ObjectInfo, RetryPolicy
-from ..errors import StoreError, Unavailable
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MARKER_NAME", "AzureStore", "GCSStore", "S3Store"]
+__all__ = ["S3Options", "S3Store"]
 
-#: obstore's own retries are off: the store's RetryPolicy (nbshelf.stores.base) retries
-#: every call the same way on every backend, with jitter and a per-call deadline.
-RETRY = {"max_retries": 0, "retry_timeout": timedelta(seconds=15)}
-_BASE_KEYS = ("page_size", "max_concurrency", "chunk_size", "upload_concurrency")
+#: SigV4 presigned URLs last at most 7 days.
+S3_MAX_EXPIRY = 7 * 86400
 _ISO_SECOND = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)")
 
 
 def _preload() -> None:
     """What httpx's first request would import on the event loop: anyio's asyncio
-    backend (httpcore picks it per request) and the modules it loads lazily; and the
-    MIME table (``mimetypes.init`` reads /etc/mime.types on first use)."""
+    backend (httpcore picks it per request) and the modules it loads lazily (the MIME
+    table is read by :mod:`.base`)."""
     try:
         importlib.import_module("anyio._backends._asyncio")
         import anyio
@@ -62,7 +64,6 @@ def _preload() -> None:
             getattr(anyio, name, None)
     except ImportError:  # pragma: no cover - anyio is a dependency of httpx
         pass
-    mimetypes.init()
 
 
 _preload()
@@ -101,50 +102,39 @@ def _iso_second(text: str | None) -> datetime | None:
     return datetime(y, mo, d, h, mi, sec, tzinfo=timezone.utc)
 
 
-def _split_url(url: str, scheme: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    if parts.scheme.lower() != scheme or not parts.netloc:
-        raise StoreError(f"expected {scheme}://bucket[/prefix], not {url!r}")
-    return parts.netloc, parts.path.strip("/")
+@dataclass(frozen=True)
+class S3Options:
+    """The S3 store's options, read once: obstore's common ones, the AWS settings
+    (credentials, region, endpoint, addressing, allow_http: :func:`.aws.resolve`), and
+    any other S3Config key for obstore (``server_side_encryption`` ...), which obstore
+    checks."""
 
+    base: ObstoreOptions
+    settings: AwsSettings
+    #: S3Config keys nbshelf does not read itself, passed to obstore as they are.
+    extra: dict[str, Any]
+    #: nbshelf's own option names, for messages.
+    known: tuple[str, ...]
 
-def _base_kwargs(options: dict[str, Any], url_prefix: str) -> dict[str, Any]:
-    """The ObjectStore keywords; ``prefix`` may hold ``{username}``."""
-    prefix = str(options.pop("prefix", None) or url_prefix)
-    username = options.pop("username", None)
-    if username is not None and "{" in prefix:
-        prefix = prefix.format(username=username)
-    out: dict[str, Any] = {"prefix": prefix}
-    for k in _BASE_KEYS:
-        if k in options:
-            out[k] = int(options.pop(k))
-    out["retry"] = RetryPolicy.from_options(options)
-    return out
-
-
-def _client_options(options: dict[str, Any], allow_http: bool) -> dict[str, Any]:
-    return {
-        "allow_http": allow_http,
-        "connect_timeout": str(options.pop("connect_timeout", "5s")),
-        "timeout": str(options.pop("timeout", "300s")),
-    }
-
-
-def _build(factory: Any, *args: Any, **kwargs: Any) -> Any:
-    try:
-        return factory(*args, retry_config=RETRY, **kwargs)
-    except oe.UnknownConfigurationKeyError as e:
-        raise StoreError(f"unknown store option: {str(e).splitlines()[0][:200]}") from None
-    except (oe.BaseError, ValueError, TypeError) as e:
-        raise StoreError(f"invalid store configuration ({type(e).__name__})") from None
+    @classmethod
+    def read(cls, location: StoreLocation, options: dict[str, Any]) -> S3Options:
+        r = OptionReader("s3", options)
+        base = ObstoreOptions.read(r)
+        extra = r.rest()
+        settings = resolve(location.container, extra)  # takes the AWS options out
+        return cls(base, settings, extra, known=(*r.known, *AWS_OPTIONS))
 
 
 class S3Store(ObstoreBackedStore):
     """An S3 bucket (AWS, or any S3 API: Swift s3api, MinIO, Ceph, moto)."""
 
     scheme: ClassVar[str] = "s3"
+    url_form: ClassVar[str] = "s3://bucket[/prefix]"
+    max_signed_expiry: int | None = S3_MAX_EXPIRY
+    signed_links_name: str = "S3 signed links"
 
-    def __init__(self, settings: AwsSettings, extra: dict[str, Any] | None = None, **kwargs: Any):
+    def __init__(self, options: S3Options, *, prefix: str = "") -> None:
+        settings = options.settings
         self.settings = settings
         config: dict[str, Any] = {"region": settings.region}
         if settings.endpoint:
@@ -156,11 +146,16 @@ class S3Store(ObstoreBackedStore):
             config["secret_access_key"] = settings.secret_access_key
             if settings.session_token:
                 config["session_token"] = settings.session_token
-        extra = dict(extra or {})
+        extra = dict(options.extra)
         self._proxy_url: str | None = extra.get("proxy_url")
-        client = _client_options(extra, settings.allow_http)
-        os_store = _build(_OsS3, settings.bucket, config={**config, **extra}, client_options=client)
-        super().__init__(os_store, **kwargs)
+        os_store = build_client(
+            _OsS3,
+            settings.bucket,
+            known=options.known,
+            config={**config, **extra},
+            client_options=options.base.client_options(settings.allow_http),
+        )
+        super().__init__(os_store, **options.base.store_kwargs(prefix))
         #: Other S3Config options (server_side_encryption, request_payer ...) change what
         #: obstore sends with a copy: then the copy stays obstore's (+ HEAD).
         self._plain_config = not (set(extra) - {"proxy_url"})
@@ -179,11 +174,8 @@ class S3Store(ObstoreBackedStore):
         }
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> S3Store:
-        bucket, url_prefix = _split_url(url, "s3")
-        base = _base_kwargs(options, url_prefix)
-        settings = resolve(bucket, options)
-        return cls(settings, options, **base)
+    def from_location(cls, location: StoreLocation, options: dict[str, Any]) -> S3Store:
+        return cls(S3Options.read(location, options), prefix=location.prefix)
 
     @property
     def location(self) -> str:
@@ -316,6 +308,23 @@ class S3Store(ObstoreBackedStore):
             self._http = None
         await super().close()
 
+    # ------------------------------------------------------------ public links (.share)
+    async def publish_public(
+        self,
+        snapshot_id: str,
+        files: Sequence[SnapshotFile],
+        *,
+        folder: str,
+        container: str | None = None,
+    ) -> PublicSnapshot:
+        """The files written under ``folder`` in this bucket, each then given a
+        public-read ACL (``container`` is not used: S3 publishes the bucket's own
+        objects); none is left behind if one cannot be made public."""
+        return await share.publish_public(self, files, folder)
+
+    async def unpublish_public(self, keys: Sequence[str], *, container: str | None) -> None:
+        await self.delete(keys)
+
     def public_url(self, key: str) -> str:
         """The plain URL of an object: it opens only if the bucket or object is public."""
         full = quote(self._full(key))
@@ -324,73 +333,3 @@ class S3Store(ObstoreBackedStore):
                 return f"{self.settings.endpoint}/{full}"
             return f"{self.settings.endpoint}/{self.settings.bucket}/{full}"
         return f"https://{self.settings.bucket}.s3.{self.settings.region}.amazonaws.com/{full}"
-
-
-class GCSStore(ObstoreBackedStore):
-    """A Google Cloud Storage bucket (``gs://``); untested here (no GCS emulator runs)."""
-
-    scheme: ClassVar[str] = "gs"
-
-    def __init__(self, bucket: str, extra: dict[str, Any] | None = None, **kwargs: Any):
-        self.bucket = bucket
-        extra = dict(extra or {})
-        client = _client_options(extra, bool(extra.pop("allow_http", False)))
-        super().__init__(_build(_OsGCS, bucket, config=extra, client_options=client), **kwargs)
-        self.hints = {
-            "auth": "check GOOGLE_APPLICATION_CREDENTIALS / service_account",
-            "region": "check the bucket's location",
-            "bucket": f"check the bucket name {bucket!r}",
-            "endpoint": "check the network and base_url",
-        }
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> GCSStore:
-        bucket, url_prefix = _split_url(url, "gs")
-        base = _base_kwargs(options, url_prefix)
-        return cls(bucket, options, **base)
-
-    @property
-    def location(self) -> str:
-        return f"gs://{self.bucket}"
-
-    def public_url(self, key: str) -> str:
-        return f"https://storage.googleapis.com/{self.bucket}/{quote(self._full(key))}"
-
-
-class AzureStore(ObstoreBackedStore):
-    """An Azure Blob container (``az://container/prefix``); tested against Azurite."""
-
-    scheme: ClassVar[str] = "az"
-    server_page: ClassVar[int] = 5000
-
-    def __init__(self, container: str, extra: dict[str, Any] | None = None, **kwargs: Any):
-        self.container = container
-        extra = dict(extra or {})
-        endpoint = extra.get("endpoint")
-        allow_http = extra.pop("allow_http", None)
-        if allow_http is None:
-            allow_http = bool(endpoint and str(endpoint).startswith("http://127.0.0.1"))
-        client = _client_options(extra, bool(allow_http))
-        super().__init__(_build(_OsAzure, container, config=extra, client_options=client), **kwargs)
-        account = extra.get("account_name", "?")
-        self.endpoint = str(endpoint or f"https://{account}.blob.core.windows.net")
-        self.hints = {
-            "auth": "check account_name / account_key (AZURE_STORAGE_ACCOUNT_NAME, "
-            "AZURE_STORAGE_ACCOUNT_KEY) or the SAS token",
-            "region": "check the account's endpoint",
-            "bucket": f"check the container name {container!r}",
-            "endpoint": "check endpoint and that the service is running",
-        }
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> AzureStore:
-        container, url_prefix = _split_url(url, "az")
-        base = _base_kwargs(options, url_prefix)
-        return cls(container, options, **base)
-
-    @property
-    def location(self) -> str:
-        return f"az://{self.container} at {self.endpoint}"
-
-    def public_url(self, key: str) -> str:
-        return f"{self.endpoint.rstrip('/')}/{self.container}/{quote(self._full(key))}"

@@ -1,4 +1,6 @@
-"""Making one S3 object public-read: the one sharing request obstore cannot make.
+"""S3 public links (what :meth:`S3Store.publish_public` does): the snapshot's objects
+written into the bucket, then each made public-read, the one sharing request obstore
+cannot make.
 
 obstore writes, reads and presigns objects but sets no ACLs, so a public share
 sends ``PUT <object>?acl`` with the canned ACL header ``x-amz-acl: public-read``
@@ -10,8 +12,14 @@ clear :class:`Unsupported` error naming the alternative, expiring links.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ..capabilities import PublicSnapshot, SnapshotFile
 from ..errors import AuthFailed, StoreError, Unsupported
-from .s3 import S3Store
+
+if TYPE_CHECKING:
+    from .s3 import S3Store
 
 NOT_PUBLIC_HINT = (
     "this bucket does not allow public objects (object ACLs disabled or public access "
@@ -19,10 +27,26 @@ NOT_PUBLIC_HINT = (
 )
 
 
+async def publish_public(
+    store: S3Store, files: Sequence[SnapshotFile], folder: str
+) -> PublicSnapshot:
+    """Write ``files`` under ``folder`` (relative keys), then make each public-read; if
+    one cannot be, delete them all (nothing half-public is left) and raise."""
+    keys = {f.name: folder + f.name for f in files}
+    for f in files:
+        await store.put(keys[f.name], f.data, content_type=f.content_type)
+    try:
+        urls = {name: await make_public(store, key) for name, key in keys.items()}
+    except StoreError:
+        await store.delete(keys.values())
+        raise
+    return PublicSnapshot(keys, urls)
+
+
 async def make_public(store: S3Store, key: str) -> str:
     """Give one object (relative key) the canned ACL ``public-read``; return its plain URL.
 
-    The request is signed by :mod:`._obstore_sigv4` (the one SigV4 implementation) and
+    The request is signed by :mod:`.sigv4` (the one SigV4 implementation) and
     sent with the store's httpx client."""
     if not store.signs_requests:
         raise Unsupported(
@@ -62,4 +86,4 @@ def _error_code(body: bytes) -> str:
     return ""
 
 
-__all__ = ["NOT_PUBLIC_HINT", "StoreError", "make_public"]
+__all__ = ["NOT_PUBLIC_HINT", "make_public", "publish_public"]

@@ -7,7 +7,7 @@ obstore cannot make these, so they go around it (static credentials only):
 * CopyObject (``PUT`` with ``x-amz-copy-source``): obstore's copy discards the
   response, whose ``<CopyObjectResult>`` carries LastModified and ETag; sending it
   here spares the HEAD a checkpoint would otherwise need.
-* ``PUT ?acl`` (public shares, :mod:`._obstore_share`): obstore sets no ACLs.
+* ``PUT ?acl`` (public shares, :mod:`.share`): obstore sets no ACLs.
 
 This module is the one signing implementation for all of them.
 """

@@ -17,9 +17,9 @@ from typing import Any
 
 from swiftclient import client as swift_client
 
-from .config import SwiftConfig
 from ..base import RequestCounter
 from ..errors import AuthFailed, StoreError, Unavailable
+from .config import SwiftConfig
 
 try:  # keystoneauth1 is a dependency of the swift extra; tempauth works without it
     from keystoneauth1 import exceptions as ks_exc

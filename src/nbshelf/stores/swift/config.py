@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from ..errors import StoreError
+from ..options import OptionReader
 
 #: Rackspace's public identity service (v2.0 with RAX-KSKEY:apiKeyCredentials).
 RACKSPACE_IDENTITY = "https://identity.api.rackspacecloud.com/v2.0"
@@ -25,13 +26,13 @@ ENV_RACKSPACE_IDENTITY = "NBSHELF_RACKSPACE_IDENTITY_URL"
 RACKSPACE_REGIONS = ("DFW", "ORD", "IAD", "LON", "SYD", "HKG")
 AUTH_VERSIONS = ("1", "2", "3", "rackspace", "token")
 
-# Bookstore's and the OpenStack CLI's spellings -> the field they set.
+# Bookstore's and the OpenStack CLI's spellings -> the field they set. (Bookstore's
+# ``container_name`` and ``notebook_user`` are mapped with the URL, in stores/location.py;
+# ``username`` is the user of ``{username}`` for every store, no longer the account.)
 _ALIASES = {
-    "container_name": "container",
     "auth_endpoint": "auth_url",
     "authurl": "auth_url",
     "user": "account_name",
-    "username": "account_name",
     "key": "account_key",
     "password": "account_key",
     "api_key": "account_key",
@@ -71,32 +72,37 @@ class SwiftConfig:
     auth_token: str | None = field(default=None, repr=False)
     temp_url_key: str | None = field(default=None, repr=False)
     timeout: float = 30.0
-    retries: int = 2
 
     # ------------------------------------------------------------ building
     @classmethod
     def build(
-        cls, container: str, prefix: str = "", *, environ: Mapping[str, str] | None = None,
-        **options: Any,
+        cls,
+        container: str,
+        prefix: str = "",
+        *,
+        environ: Mapping[str, str] | None = None,
+        options: OptionReader,
     ) -> SwiftConfig:
-        """Options first, then the environment; then infer the auth method and check."""
+        """Options first (each field under its name or an alias), then the environment;
+        then infer the auth method and check."""
         env = os.environ if environ is None else environ
-        known = {f.name for f in fields(cls)}
         opts: dict[str, Any] = {}
-        for name, value in options.items():
-            name = _ALIASES.get(name, name)
-            if name not in known:
-                raise StoreError(f"unknown swift store option {name!r}")
-            if value is not None and value != "":
-                opts[name] = value
-        opts.setdefault("container", container)
-        opts.setdefault("prefix", prefix)
+        for f in fields(cls):
+            if f.name in ("container", "prefix"):
+                continue
+            names = (f.name, *(alias for alias, name in _ALIASES.items() if name == f.name))
+            value = options.raw(*names)
+            if value is not None:
+                opts[f.name] = value
+        opts["container"] = container
+        opts["prefix"] = prefix
         for name, value in _from_env(env, opts).items():
             opts.setdefault(name, value)
-        if "retries" in opts:
-            opts["retries"] = int(opts["retries"])
         if "timeout" in opts:
-            opts["timeout"] = float(opts["timeout"])
+            try:
+                opts["timeout"] = float(opts["timeout"])
+            except (TypeError, ValueError):
+                raise StoreError(f"swift timeout {opts['timeout']!r} is not a number") from None
         cfg = cls(**opts)
         cfg.auth_version = cfg._infer_version()
         if cfg.auth_version == "rackspace" and not cfg.auth_url:

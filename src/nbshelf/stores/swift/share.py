@@ -1,5 +1,6 @@
-"""Sharing helpers for the Swift store that swift.py does not need for notebooks:
-a public container, the account's temp-URL key, Rackspace CDN enabling.
+"""What the Swift store's sharing capabilities do (the store's public methods
+``prepare_signed_links``, ``publish_public`` and ``unpublish_public`` call these): a
+public container, the account's temp-URL key, Rackspace CDN enabling.
 
 They operate on a :class:`SwiftStore` through its own connection pool and
 error translation (``_call``), so every request is counted and every failure is
@@ -10,14 +11,42 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlparse
 
+from ..capabilities import PublicSnapshot, SnapshotFile
 from ..errors import AuthFailed, NotFound, StoreError, Unsupported
-from .store import SwiftStore
+
+if TYPE_CHECKING:
+    from .store import SwiftStore
 
 #: The service type of Rackspace's CDN management endpoint in the service catalog.
 CDN_SERVICE_TYPE = "rax:object-cdn"
+#: Seconds the CDN caches a public snapshot (the X-TTL set when enabling a container).
+CDN_TTL = 900
+
+
+async def publish_public(
+    store: SwiftStore, snapshot_id: str, files: Sequence[SnapshotFile], container: str
+) -> PublicSnapshot:
+    """Write ``files`` under ``<prefix><snapshot_id>/`` in the public ``container``
+    (made public first; on Rackspace made and CDN-enabled) and return their URLs."""
+    rackspace = is_rackspace(store)
+    if rackspace:
+        await store._call("put_container", container)
+    else:
+        await ensure_public_container(store, container)
+    folder = f"{store.prefix}{snapshot_id}/"
+    keys = {f.name: folder + f.name for f in files}
+    for f in files:
+        await put_into(store, container, keys[f.name], f.data, f.content_type)
+    if rackspace:
+        cdn = await cdn_enable(store, container)
+        urls = {name: f"{cdn}/{quote(key)}" for name, key in keys.items()}
+        return PublicSnapshot(keys, urls, container=container, cdn_ttl=CDN_TTL)
+    urls = {name: object_url(store, container, key) for name, key in keys.items()}
+    return PublicSnapshot(keys, urls, container=container)
 
 
 async def ensure_public_container(store: SwiftStore, container: str) -> None:
@@ -44,7 +73,7 @@ async def ensure_public_container(store: SwiftStore, container: str) -> None:
 
 
 async def put_into(
-    store: SwiftStore, container: str, key: str, data: bytes, content_type: str
+    store: SwiftStore, container: str, key: str, data: bytes, content_type: str | None
 ) -> None:
     await store._call(
         "put_object",
@@ -57,7 +86,7 @@ async def put_into(
     )
 
 
-async def delete_from(store: SwiftStore, container: str, keys: list[str]) -> None:
+async def delete_from(store: SwiftStore, container: str, keys: Sequence[str]) -> None:
     for key in keys:
         with contextlib.suppress(NotFound):
             await store._call("delete_object", container, key, key=key)
@@ -136,7 +165,7 @@ async def cdn_enable(store: SwiftStore, container: str) -> str:
 
         _, token = store._auth.current()
         url = f"{endpoint}/{quote(container)}"
-        headers = {"X-Auth-Token": token, "X-CDN-Enabled": "True", "X-TTL": "900"}
+        headers = {"X-Auth-Token": token, "X-CDN-Enabled": "True", "X-TTL": str(CDN_TTL)}
         store.requests.add("CDN")
         resp = requests.put(url, headers=headers, timeout=store.config.timeout)
         if resp.status_code in (401, 403):

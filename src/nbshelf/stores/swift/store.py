@@ -3,7 +3,7 @@
 python-swiftclient does the HTTP and keystoneauth1 the Keystone/Rackspace
 identity; both block, so every call runs in the store's bounded thread pool
 (:meth:`ObjectStore._run`), one swiftclient ``Connection`` per worker thread
-(they are not thread-safe) sharing one token (:mod:`._swift_auth`).
+(they are not thread-safe) sharing one token (:mod:`.auth`).
 
 Every HTTP request a connection sends is counted in :attr:`requests`, retries
 included (``GET``, ``HEAD``, ``PUT``, ``DELETE``, ``COPY``, ``LIST``, ``POST``
@@ -26,6 +26,7 @@ import math
 import mimetypes
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -34,8 +35,6 @@ from urllib.parse import quote, unquote, urlparse
 from swiftclient import client as swift_client
 from swiftclient.utils import generate_temp_url
 
-from .auth import SharedAuth
-from .config import SwiftConfig
 from ..base import (
     EPOCH,
     GetResult,
@@ -49,6 +48,7 @@ from ..base import (
     gather_bounded,
     md5_of,
 )
+from ..capabilities import PublicSnapshot, SnapshotFile
 from ..errors import (
     AuthFailed,
     Conflict,
@@ -58,6 +58,11 @@ from ..errors import (
     Unavailable,
     Unsupported,
 )
+from ..location import StoreLocation
+from ..options import CommonOptions, OptionReader
+from . import share
+from .auth import SharedAuth
+from .config import SwiftConfig
 
 DIRECTORY_CONTENT_TYPE = "application/directory"
 _META = "x-object-meta-"
@@ -170,20 +175,53 @@ def _operation(method: str, full_path: str, headers: Mapping[str, Any], base: st
 
 
 # ---------------------------------------------------------------------------- the store
+@dataclass(frozen=True)
+class SwiftOptions:
+    """The Swift store's options, read once: the common ones, ``copy_head``, ``environ``
+    (a mapping used instead of ``os.environ``) and the credentials (:class:`SwiftConfig`:
+    its fields, Bookstore's and the OpenStack CLI's spellings, else ``ST_*``/``OS_*``)."""
+
+    common: CommonOptions
+    config: SwiftConfig
+    #: HEAD after a copy so its ObjectInfo has size and content type (2 requests, not 1).
+    copy_head: bool = False
+
+    @classmethod
+    def read(cls, location: StoreLocation, options: dict[str, Any]) -> SwiftOptions:
+        r = OptionReader("swift", options)
+        environ = r.raw("environ")
+        copy_head = bool(r.flag("copy_head", False))
+        common = CommonOptions.read(r)
+        config = SwiftConfig.build(
+            location.container, location.prefix, environ=environ, options=r
+        )
+        r.finish()
+        return cls(common=common, config=config, copy_head=copy_head)
+
+
 class SwiftStore(ObjectStore):
     """A Swift (or Cloud Files) container plus an optional key prefix.
 
-    Options (keyword arguments, else the environment, see :class:`SwiftConfig`):
-    ``auth_url``/``auth_endpoint``, ``account_name``, ``account_key``,
-    ``auth_version``, ``tenant_id``, ``tenant_name``, ``project_name``,
+    Options (keyword arguments, else the environment): see :class:`SwiftOptions` and
+    :class:`SwiftConfig`: ``auth_url``/``auth_endpoint``, ``account_name``,
+    ``account_key``, ``auth_version``, ``tenant_id``, ``tenant_name``, ``project_name``,
     ``user_domain_name``, ``project_domain_name``, ``application_credential_id``,
     ``application_credential_secret``, ``region``, ``interface``, ``storage_url``,
-    ``auth_token``, ``temp_url_key``, ``timeout``, ``retries``, ``username`` (fills
-    ``{username}`` in the prefix), ``environ`` (a mapping used instead of
-    ``os.environ``).
+    ``auth_token``, ``temp_url_key``, ``timeout``, ``retries``, ``copy_head``,
+    ``environ`` (a mapping used instead of ``os.environ``). ``{username}`` may be part
+    of the container as well as of the prefix.
+
+    Capabilities: :class:`~nbshelf.stores.capabilities.SupportsSignedLinks` (TempURLs)
+    and :class:`~nbshelf.stores.capabilities.SupportsPublicLinks` (a public container,
+    CDN-enabled on Rackspace), both in :mod:`.share`.
     """
 
     scheme = "swift"
+    url_form = "swift://container[/prefix]"
+    username_in_container = True
+    #: TempURLs have no longest expiry of their own.
+    max_signed_expiry: int | None = None
+    signed_links_name = "Swift temporary URLs"
 
     def __init__(
         self,
@@ -198,7 +236,7 @@ class SwiftStore(ObjectStore):
             prefix=config.prefix,
             page_size=page_size,
             max_concurrency=max_concurrency,
-            retry=retry or RetryPolicy(retries=config.retries),
+            retry=retry,
         )
         self.config = config
         self.container = config.container
@@ -210,29 +248,16 @@ class SwiftStore(ObjectStore):
         self._legacy_markers: set[str] = set()  # full keys of application/directory markers
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> SwiftStore:
-        rest = url.split("://", 1)[1] if "://" in url else url
-        container, _, prefix = rest.partition("/")
-        container = options.pop("container", None) or options.pop("container_name", None) or (
-            unquote(container)
+    def from_location(cls, location: StoreLocation, options: dict[str, Any]) -> SwiftStore:
+        opts = SwiftOptions.read(location, options)
+        common = opts.common
+        return cls(
+            opts.config,
+            page_size=common.page_size,
+            max_concurrency=common.max_concurrency,
+            copy_head=opts.copy_head,
+            retry=common.retry,
         )
-        prefix = options.pop("prefix", None) or unquote(prefix)
-        username = options.pop("username_for_prefix", None) or options.get("notebook_user")
-        options.pop("notebook_user", None)
-        if username and "{username}" in prefix:
-            prefix = prefix.format(username=username)
-        store_opts = {
-            k: options.pop(k) for k in ("page_size", "max_concurrency", "copy_head") if k in options
-        }
-        environ = options.pop("environ", None)
-        policy_opts: dict[str, Any] = {
-            k: options.pop(k)
-            for k in ("retry_backoff", "retry_max_backoff", "deadline", "deadline_min_rate")
-            if k in options
-        }
-        config = SwiftConfig.build(container, prefix, environ=environ, **options)
-        retry = RetryPolicy.from_options(policy_opts, RetryPolicy(retries=config.retries))
-        return cls(config, retry=retry, **store_opts)
 
     @property
     def location(self) -> str:
@@ -583,8 +608,14 @@ class SwiftStore(ObjectStore):
         p = urlparse(str(self._auth.url))
         return f"{p.scheme}://{p.netloc}{quote(path)}"
 
-    async def signed_url(self, key: str, expires_in: int, method: str = "GET") -> str:
-        """A TempURL (HMAC-SHA256) signed with the account's temp-URL key."""
+    # ------------------------------------------------------------ sharing (see .share)
+    async def prepare_signed_links(self) -> None:
+        """Give the account a temp-URL key if it has none (never replacing one)."""
+        await share.ensure_temp_url_key(self)
+
+    async def signed_url(self, key: str, expires_in: int, *, inline: bool = False) -> str:
+        """A TempURL (HMAC-SHA256) signed with the account's temp-URL key; ``inline``
+        makes Swift answer it for display, not as an attachment (a download)."""
         await self._run(self._auth.current)
         secret = self.config.temp_url_key
         if not secret:
@@ -599,12 +630,31 @@ class SwiftStore(ObjectStore):
                 store=self.description,
             )
         path = self._object_path(self._full(key))
-        signed = generate_temp_url(path, int(expires_in), secret, method, digest="sha256")
+        signed = generate_temp_url(path, int(expires_in), secret, "GET", digest="sha256")
         if isinstance(signed, bytes):
             signed = signed.decode()
         query = str(signed).split("?", 1)[1]
         p = urlparse(str(self._auth.url))
-        return f"{p.scheme}://{p.netloc}{quote(path)}?{query}"
+        url = f"{p.scheme}://{p.netloc}{quote(path)}?{query}"
+        return url + "&inline" if inline else url
+
+    async def publish_public(
+        self,
+        snapshot_id: str,
+        files: Sequence[SnapshotFile],
+        *,
+        folder: str,
+        container: str | None = None,
+    ) -> PublicSnapshot:
+        """The files in a public container (``container``, default ``<container>_public``)
+        under ``<prefix><snapshot_id>/``; on Rackspace that container is CDN-enabled and
+        the URLs are the CDN's. ``folder`` (a place inside this store) is not used."""
+        return await share.publish_public(
+            self, snapshot_id, files, container or f"{self.container}_public"
+        )
+
+    async def unpublish_public(self, keys: Sequence[str], *, container: str | None) -> None:
+        await share.delete_from(self, container or f"{self.container}_public", keys)
 
     async def close(self) -> None:
         await super().close()

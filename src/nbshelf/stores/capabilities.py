@@ -1,0 +1,90 @@
+"""What some stores can do beyond the object interface, as typed protocols.
+
+Callers ask for a capability with ``isinstance(store, SupportsSignedLinks)``, never for
+a URL scheme or a backend class; a backend has a capability by having its methods
+(they are ``runtime_checkable`` protocols), and keeps the code behind them in its own
+subpackage (``swift/share.py``, ``obstore/share.py``).
+
+* :class:`SupportsSignedLinks`: links that open one object without credentials until
+  they expire (S3 presigned URLs, Swift TempURLs, Azure SAS, GCS signed URLs).
+* :class:`SupportsPublicLinks`: snapshots anyone can read for as long as they exist
+  (Swift: a separate public container, CDN-enabled on Rackspace; S3: objects with a
+  public-read ACL).
+
+Where a file is on the local disk is not a capability: every store answers
+:meth:`ObjectStore.local_path` (None when it keeps no files of its own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class SupportsSignedLinks(Protocol):
+    """Signs URLs that open one object of the store, without credentials, for a while."""
+
+    #: The longest ``expires_in`` (seconds) the backend can sign; None: no limit of its own.
+    max_signed_expiry: int | None
+    #: What the links are called, for messages ("S3 signed links").
+    signed_links_name: str
+
+    async def prepare_signed_links(self) -> None:
+        """Make sure links can be signed (Swift: the account gets a temp-URL key if it
+        has none). Called once before a batch of :meth:`signed_url` calls."""
+        ...
+
+    async def signed_url(self, key: str, expires_in: int, *, inline: bool = False) -> str:
+        """A URL that GETs ``key`` for ``expires_in`` seconds. ``inline`` asks the
+        browser to show it where the link would otherwise download it (Swift)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SnapshotFile:
+    """One file of a snapshot to publish: its name (``n.ipynb``), bytes and type
+    (None: guessed from the name)."""
+
+    name: str
+    data: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class PublicSnapshot:
+    """Where a published snapshot is, and the URLs anyone can open it at."""
+
+    #: File name -> the key it was written to.
+    keys: dict[str, str]
+    #: File name -> its public URL.
+    urls: dict[str, str]
+    #: The container holding ``keys`` when it is not the store's own (keys are then
+    #: full keys in it); None: ``keys`` are the store's own (relative) keys.
+    container: str | None = None
+    #: Seconds a CDN may go on serving cached copies once the snapshot is deleted.
+    cdn_ttl: int = 0
+
+
+@runtime_checkable
+class SupportsPublicLinks(Protocol):
+    """Publishes snapshots anyone can read, at plain URLs, until they are deleted."""
+
+    async def publish_public(
+        self,
+        snapshot_id: str,
+        files: Sequence[SnapshotFile],
+        *,
+        folder: str,
+        container: str | None = None,
+    ) -> PublicSnapshot:
+        """Publish ``files``. ``folder`` is where the snapshot goes inside this store for
+        a backend that publishes the store's own objects (S3); a backend publishing into
+        a separate public ``container`` (Swift; None: its default) lays the files out by
+        ``snapshot_id`` there. Files are written in the order given."""
+        ...
+
+    async def unpublish_public(self, keys: Sequence[str], *, container: str | None) -> None:
+        """Delete a published snapshot (missing keys are fine)."""
+        ...
