@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.servers.fault_proxy import FaultProxy
 from tests.servers.swift import HOST, SwiftServer
 

@@ -18,6 +18,7 @@ import random
 from pathlib import Path
 
 import requests
+
 from tests.servers.jupyter import NbshelfServer
 
 from .conftest import Ledger

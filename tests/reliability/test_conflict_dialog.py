@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
 from tests.servers.jupyter import NbshelfServer
 
 pytestmark = pytest.mark.browser

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.servers.fault_proxy import FaultProxy
-from tests.servers.swift import SwiftServer
 
 from nbshelf.stores import NotFound, ObjectStore, Unavailable
 from nbshelf.stores.obstore.s3 import S3Store
 from nbshelf.stores.swift import SwiftStore
+from tests.servers.fault_proxy import FaultProxy
+from tests.servers.swift import SwiftServer
 
 from .conftest import Ledger, assert_no_secret
 

@@ -26,8 +26,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import swiftclient
-from tests.servers.jupyter import NbshelfServer
+
 from tests.servers.fault_proxy import FaultProxy
+from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import HOST, SwiftServer
 
 pytestmark = pytest.mark.swift

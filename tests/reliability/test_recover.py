@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 import swiftclient
+
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 

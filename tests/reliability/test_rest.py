@@ -24,6 +24,7 @@ from typing import Any
 
 import nbformat
 import pytest
+
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 

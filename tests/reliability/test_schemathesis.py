@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jupyter_server
 import pytest
+
 from tests.servers.jupyter import NbshelfServer
 
 from .conftest import Ledger

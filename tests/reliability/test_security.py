@@ -18,10 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
-from tests.servers.jupyter import NbshelfServer
-from tests.servers.swift import SwiftServer
 
 from nbshelf.server.security import is_credential_variable, scrub
+from tests.servers.jupyter import NbshelfServer
+from tests.servers.swift import SwiftServer
 
 from .conftest import Ledger, assert_no_secret, swift_env
 
@@ -164,7 +164,10 @@ def test_opting_in_keeps_the_credentials(
     swift_server: SwiftServer, container: str, tmp_path: Path
 ) -> None:
     srv = _server(
-        swift_server, tmp_path / "root", container, "--ShelfSecurity.pass_credentials_to_kernels=True"
+        swift_server,
+        tmp_path / "root",
+        container,
+        "--ShelfSecurity.pass_credentials_to_kernels=True",
     )
     try:
         seen = json.loads(

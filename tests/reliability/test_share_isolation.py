@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import requests
+
 from tests.servers.jupyter import NbshelfServer
 
 from .conftest import Ledger

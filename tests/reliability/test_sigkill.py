@@ -25,6 +25,7 @@ import nbformat
 import pytest
 import requests
 import swiftclient
+
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 
@@ -134,7 +135,9 @@ def test_sigkill_local(tmp_path: Path, ledger: Ledger) -> None:
 
 
 @pytest.mark.swift
-def test_sigkill_swift(swift_server: SwiftServer, container: str, tmp_path: Path, ledger: Ledger) -> None:
+def test_sigkill_swift(
+    swift_server: SwiftServer, container: str, tmp_path: Path, ledger: Ledger
+) -> None:
     n = iter(range(1000))
 
     def start() -> NbshelfServer:

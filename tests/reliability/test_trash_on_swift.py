@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import swiftclient
+
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 

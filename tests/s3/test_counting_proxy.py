@@ -8,8 +8,9 @@ import os
 from typing import Any
 
 import pytest
-from tests.servers.s3 import S3Target
+
 from tests.servers.counting_proxy import CountingProxy
+from tests.servers.s3 import S3Target
 
 pytestmark = pytest.mark.s3
 

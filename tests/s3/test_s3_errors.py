@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tests.servers.s3 import S3Target, make_store
-from tests.servers import free_port
 
 from nbshelf.stores import AuthFailed, NotFound, StoreError, Unavailable
 from nbshelf.stores.obstore.s3 import S3Store
+from tests.servers import free_port
+from tests.servers.s3 import S3Target, make_store
 
 pytestmark = pytest.mark.s3
 

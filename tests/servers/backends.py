@@ -232,9 +232,7 @@ async def open_backend(name: str, request: pytest.FixtureRequest) -> AsyncIterat
         await store.check()  # creates the container
         backend = Backend(name, store, container=container, swift=swift)
     elif name in S3:
-        target: S3Target = request.getfixturevalue(
-            "moto_s3" if name == "s3-moto" else "swift_s3"
-        )
+        target: S3Target = request.getfixturevalue("moto_s3" if name == "s3-moto" else "swift_s3")
         bucket = f"nbshelf-{unique}"
         target.boto().create_bucket(Bucket=bucket)
         proxy = CountingProxy(target.endpoint).start()

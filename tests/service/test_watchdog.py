@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.service.conftest import NBSHELF, alive, free_port, runtime_infos, status, wait_for
 from nbshelf.service import watchdog
+from tests.service.conftest import NBSHELF, alive, free_port, runtime_infos, status, wait_for
 
 FAST = {
     "NBSHELF_WATCHDOG_INTERVAL": "0.5",

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.servers.jupyter import NbshelfServer
-from tests.servers.rackspace_identity import RackspaceIdentity
-from tests.servers.swift import SwiftServer
-from tests.share.helpers import clean_env, anonymous, check_published, notebook, save
 
 from nbshelf.share import ShareService
 from nbshelf.stores.swift import SwiftStore
+from tests.servers.jupyter import NbshelfServer
+from tests.servers.rackspace_identity import RackspaceIdentity
+from tests.servers.swift import SwiftServer
+from tests.share.helpers import anonymous, check_published, clean_env, notebook, save
 
 
 # ----------------------------------------------------------------------------- Swift

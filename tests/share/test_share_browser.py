@@ -14,9 +14,10 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from tests.servers.jupyter import NbshelfServer
-from tests.share.helpers import clean_env
 from tests.servers.swift import SwiftServer
+from tests.share.helpers import clean_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.swift]
 

@@ -21,8 +21,9 @@ from typing import Any
 
 import nbformat
 import pytest
+
 from tests.servers.jupyter import NbshelfServer
-from tests.share.helpers import clean_env, anonymous
+from tests.share.helpers import anonymous, clean_env
 
 pytestmark = [pytest.mark.browser]
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 import requests
+
 from tests.servers.jupyter import NbshelfServer
 from tests.share.helpers import MARK, anonymous, check_published, notebook, save
 

@@ -12,12 +12,12 @@ import urllib.request
 
 import pytest
 import swiftclient
-from tests.servers.rackspace_identity import RackspaceIdentity
-from tests.servers.swift import SwiftServer
-from tests.servers.swift_client import server_counts, tempauth_options
 
 from nbshelf.stores import AuthFailed, StoreError, Unavailable
 from nbshelf.stores.swift import SwiftStore
+from tests.servers.rackspace_identity import RackspaceIdentity
+from tests.servers.swift import SwiftServer
+from tests.servers.swift_client import server_counts, tempauth_options
 
 pytestmark = pytest.mark.swift
 

@@ -16,9 +16,6 @@ from typing import Any
 import nbformat
 import pytest
 import swiftclient
-from tests.servers.jupyter import NbshelfServer
-from tests.servers.rackspace_identity import RackspaceIdentity
-from tests.servers.swift import SwiftServer
 from traitlets.config import Config
 
 from nbshelf.bookstore import (
@@ -26,9 +23,12 @@ from nbshelf.bookstore import (
     KeystoneNotebookManager,
     OpenStackNotebookManager,
 )
-from nbshelf.server.legacy import honour_legacy_config, resolve
 from nbshelf.contents import ShelfContentsManager
+from nbshelf.server.legacy import honour_legacy_config, resolve
 from nbshelf.stores.swift import SwiftStore
+from tests.servers.jupyter import NbshelfServer
+from tests.servers.rackspace_identity import RackspaceIdentity
+from tests.servers.swift import SwiftServer
 
 pytestmark = pytest.mark.swift
 

@@ -13,10 +13,10 @@ import uuid
 
 import pytest
 import swiftclient
-from tests.servers.swift import SwiftServer
 
 from nbshelf import ShelfContentsManager
 from nbshelf.stores.swift import SwiftStore
+from tests.servers.swift import SwiftServer
 
 pytestmark = pytest.mark.swift
 
