@@ -9,27 +9,17 @@ what the store holds. A screenshot of the dialog goes to build/artifacts/reliabi
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from tests.servers.browser import ARGS, CHROMIUM, playwright
 from tests.servers.jupyter import NbshelfServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "artifacts" / "reliability"
 
 
@@ -42,11 +32,7 @@ def _notebook(source: str) -> dict:
 
 
 def test_second_servers_save_raises_jupyterlabs_file_changed_dialog(tmp_path: Path) -> None:
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    sync_api = playwright()
     shared = tmp_path / "store"
     shared.mkdir()
     (shared / "shared.ipynb").write_text(nbformat.writes(nbformat.from_dict(_notebook("v1"))))

@@ -7,7 +7,6 @@ kept (a temporary folder, copied to build/artifacts/share/)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,22 +14,13 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.servers.browser import ARGS, CHROMIUM, playwright
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
 from tests.share.helpers import clean_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.swift]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "artifacts" / "share"
 CODE = 'print("hello from chromium", 6 * 7)'
 OUTPUT = "hello from chromium 42"
@@ -49,11 +39,7 @@ def lab(
 
 
 def test_share_from_jupyterlab_in_chromium(lab: NbshelfServer, tmp_path: Path) -> None:
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    sync_api = playwright()
     shots = tmp_path / "artifacts"
     shots.mkdir()
     with sync_api.sync_playwright() as p:

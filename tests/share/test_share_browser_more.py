@@ -12,7 +12,6 @@ Screenshots go to a temporary folder, copied to build/artifacts/share/."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -22,35 +21,18 @@ from typing import Any
 import nbformat
 import pytest
 
+from tests.servers.browser import ARGS, CHROMIUM, playwright
 from tests.servers.jupyter import NbshelfServer
 from tests.share.helpers import anonymous, clean_env
 
 pytestmark = [pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "src" / "nbshelf" / "labextension"
 ARTIFACTS = REPO / "build" / "artifacts" / "share"
 SOURCE = 'print("shelved in nb7", 6 * 7)'
 OUTPUT = "shelved in nb7 42"
 SHARE_ITEM = re.compile(r"^Share…$")
-
-
-def _playwright() -> Any:
-    if not os.path.exists(CHROMIUM):
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        print(f"\nSKIP: {reason}")
-        pytest.skip(reason)
-    return pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
 def _write_notebook(path: Path) -> None:
@@ -94,10 +76,10 @@ def _serve(tmp: Path, *extra: str) -> NbshelfServer:
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
     """(a launched Chromium, the screenshots folder)."""
-    sync_api = _playwright()
+    sync_api = playwright()
     shots = tmp_path / "artifacts"
     shots.mkdir()
-    with sync_api.sync_playwright() as p:
+    with sync_api.syncplaywright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             yield chromium, shots
