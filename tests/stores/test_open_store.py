@@ -30,14 +30,14 @@ S3 = {"endpoint_url": "http://127.0.0.1:9", "access_key_id": "k", "secret_access
 
 # ---------------------------------------------------------------- {username}
 def test_prefix_is_url_prefix_then_prefix_argument_with_username_filled() -> None:
-    store = open_store("memory://u/base/{username}", prefix="nb/{username}", username="ann")
+    store = open_store("memory://u/base/{username}", prefix="nb/{username}", for_user="ann")
     assert store.prefix == "base/ann/nb/ann/"
 
 
 def test_username_defaults_to_jupyterhub_user(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTERHUB_USER", "hubuser")
     assert open_store("memory://u/users/{username}").prefix == "users/hubuser/"
-    assert open_store("memory://u/users/{username}", username="me").prefix == "users/me/"
+    assert open_store("memory://u/users/{username}", for_user="me").prefix == "users/me/"
 
 
 @pytest.mark.parametrize("old", ["notebook_user", "username_for_prefix"])
@@ -47,25 +47,25 @@ def test_old_spellings_of_the_username(old: str) -> None:
     swift = SwiftStore.from_url("swift://c/{username}", **SWIFT, **{old: "bea"})
     assert swift.prefix == "bea/"
     with pytest.raises(StoreError, match="two user names"):
-        open_store("memory://u/{username}", username="a", **{old: "b"})
+        open_store("memory://u/{username}", for_user="a", **{old: "b"})
 
 
 @pytest.mark.parametrize("bad", ["../x", "a/b", "..", ".", "a\\b", "a\x00b", "tab\there"])
 def test_a_username_cannot_leave_its_prefix(bad: str) -> None:
     with pytest.raises(StoreError, match="one path segment"):
-        open_store("memory://u/users/{username}", username=bad)
+        open_store("memory://u/users/{username}", for_user=bad)
     with pytest.raises(StoreError, match="one path segment"):
-        SwiftStore.from_url("swift://nb-{username}", username=bad, **SWIFT)
+        SwiftStore.from_url("swift://nb-{username}", for_user=bad, **SWIFT)
 
 
 def test_swift_container_may_hold_the_username_others_not() -> None:
-    store = SwiftStore.from_url("swift://nb-{username}/p", username="cy", **SWIFT)
+    store = SwiftStore.from_url("swift://nb-{username}/p", for_user="cy", **SWIFT)
     assert store.container == "nb-cy" and store.prefix == "p/"
-    legacy = SwiftStore.from_url("swift://", container_name="box-{username}", username="cy",
+    legacy = SwiftStore.from_url("swift://", container_name="box-{username}", for_user="cy",
                                  **SWIFT)
     assert legacy.container == "box-cy"
     with pytest.raises(StoreError, match="part of the prefix"):
-        open_store("s3://b-{username}/p", username="cy", **S3)
+        open_store("s3://b-{username}/p", for_user="cy", **S3)
 
 
 def test_the_manager_applies_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,16 +84,16 @@ def backend_class(scheme: str) -> type[ObjectStore]:
 
 
 def open_store(
-    url: str, *, prefix: str = "", username: str | None = None, **options: Any
+    url: str, *, prefix: str = "", for_user: str | None = None, **options: Any
 ) -> ObjectStore:
     """Build a store from a URL: ``/path`` or ``file:///path``, ``memory://name``,
     ``swift://container/prefix``, ``s3://bucket/prefix``, ``gs://``, ``az://`` ...
 
     ``prefix`` is appended to the URL's prefix; ``{username}`` in either (and in a Swift
-    container) is replaced by ``username`` (see :mod:`.location`). ``options`` are the
+    container) is replaced by ``for_user`` (see :mod:`.location`). ``options`` are the
     backend's (credentials, endpoint, ``page_size`` ...): an unknown one is an error."""
     return backend_class(scheme_of(url)).from_url(
-        url, prefix=prefix, username=username, **options
+        url, prefix=prefix, for_user=for_user, **options
     )
 
 

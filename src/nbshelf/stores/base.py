@@ -254,7 +254,7 @@ class ObjectStore(abc.ABC):
     # ------------------------------------------------------------ construction
     @classmethod
     def from_url(
-        cls: type[S], url: str, *, prefix: str = "", username: str | None = None, **options: Any
+        cls: type[S], url: str, *, prefix: str = "", for_user: str | None = None, **options: Any
     ) -> S:
         """Build the store from a URL such as ``swift://container/prefix``.
 
@@ -267,7 +267,7 @@ class ObjectStore(abc.ABC):
             scheme=cls.scheme,
             form=cls.url_form or f"{cls.scheme}://...",
             prefix=prefix,
-            username=username,
+            for_user=for_user,
             options=options,
             username_in_container=cls.username_in_container,
         )

@@ -8,7 +8,7 @@ which calls :func:`resolve` once, before the backend sees anything:
 * the store's prefix is the URL's prefix followed by the ``prefix`` argument (the
   contents manager's ``prefix`` trait, the commands' ``--prefix``);
 * ``{username}`` in that prefix (and, for Swift, in the container) is replaced by the
-  user name: the ``username`` argument (or option), else ``$JUPYTERHUB_USER`` (the
+  user name: the ``for_user`` argument (or an old option), else ``$JUPYTERHUB_USER`` (the
   user a JupyterHub spawner starts the server for), else the login name; it must be a
   single, plain path segment (:func:`check_username`);
 * old spellings of these options are mapped here, and nowhere else (:data:`LEGACY`).
@@ -33,10 +33,12 @@ USERNAME = "{username}"
 
 #: Old option spellings -> (what they set, the schemes where they mean it; None: all).
 LEGACY: dict[str, tuple[str, frozenset[str] | None]] = {
-    # the Swift store's own name for the user of {username}, before it was ``username``
-    "username_for_prefix": ("username", None),
+    # the Swift store's own name for the user of {username}
+    "username_for_prefix": ("for_user", None),
     # Bookstore's (nbshelf.bookstore) name for it
-    "notebook_user": ("username", None),
+    "notebook_user": ("for_user", None),
+    # the S3 store's name for it (on Swift, ``username`` is the account, as OS_USERNAME)
+    "username": ("for_user", frozenset({"s3", "gs", "az", "memory", "file"})),
     # Bookstore's trait and the Swift store's option: a container other than the URL's
     "container_name": ("container", frozenset({"swift"})),
     "container": ("container", frozenset({"swift"})),
@@ -88,7 +90,7 @@ def default_username() -> str:
     except (KeyError, OSError):
         raise StoreError(
             f"the store's prefix holds {USERNAME} but no user name is known: "
-            "set the username option (or JUPYTERHUB_USER)"
+            "pass for_user (or set JUPYTERHUB_USER)"
         ) from None
 
 
@@ -122,11 +124,11 @@ def resolve(
     scheme: str,
     form: str,
     prefix: str = "",
-    username: str | None = None,
+    for_user: str | None = None,
     options: MutableMapping[str, Any],
     username_in_container: bool = False,
 ) -> StoreLocation:
-    """The store's location from its URL, the ``prefix`` and ``username`` arguments and
+    """The store's location from its URL, the ``prefix`` and ``for_user`` arguments and
     the old spellings in ``options`` (taken out of it). ``form`` is the URL's shape for
     the error message (``s3://bucket[/prefix]``)."""
     if scheme_of(url) != scheme:
@@ -140,16 +142,16 @@ def resolve(
             continue
         if new == "container":
             container = str(value)
-        elif username not in (None, "", str(value)):
-            raise StoreError(f"two user names given: {username!r} and {old}={value!r}")
+        elif for_user not in (None, "", str(value)):
+            raise StoreError(f"two user names given: {for_user!r} and {old}={value!r}")
         else:
-            username = str(value)
+            for_user = str(value)
     if not container and scheme not in ("memory", "file"):
         raise StoreError(f"expected {form}, not {url!r}")
     full_prefix = "/".join(p.strip("/") for p in (url_prefix, prefix) if p and p.strip("/"))
-    full_prefix = fill_username(full_prefix, username)
+    full_prefix = fill_username(full_prefix, for_user)
     if username_in_container:
-        container = fill_username(container, username)
+        container = fill_username(container, for_user)
     elif USERNAME in container:
         raise StoreError(
             f"{USERNAME} may be part of the prefix of a {scheme} store, not of {container!r}"

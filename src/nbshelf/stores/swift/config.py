@@ -27,12 +27,12 @@ RACKSPACE_REGIONS = ("DFW", "ORD", "IAD", "LON", "SYD", "HKG")
 AUTH_VERSIONS = ("1", "2", "3", "rackspace", "token")
 
 # Bookstore's and the OpenStack CLI's spellings -> the field they set. (Bookstore's
-# ``container_name`` and ``notebook_user`` are mapped with the URL, in stores/location.py;
-# ``username`` is the user of ``{username}`` for every store, no longer the account.)
+# ``container_name`` and ``notebook_user`` are mapped with the URL, in stores/location.py.)
 _ALIASES = {
     "auth_endpoint": "auth_url",
     "authurl": "auth_url",
     "user": "account_name",
+    "username": "account_name",
     "key": "account_key",
     "password": "account_key",
     "api_key": "account_key",
