@@ -7,10 +7,7 @@ import argparse
 import os
 import sys
 
-from ..stores import ObjectStore, open_store
-
-#: The store every command (and the contents manager) uses when none is given.
-ENV_STORE = "NBSHELF_STORE"
+from ..stores import ENV_STORE, ObjectStore, open_store
 
 
 def default_store() -> str:

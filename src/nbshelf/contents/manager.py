@@ -25,7 +25,7 @@ from jupyter_server.services.contents.manager import AsyncContentsManager, copy_
 from tornado.web import HTTPError
 from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
 
-from ..stores import NotFound, ObjectStore, StoreError, open_store
+from ..stores import ENV_STORE, NotFound, ObjectStore, StoreError, open_store
 from . import folder_ops, lookup, models, paths
 from .checkpoints import ShelfCheckpoints
 from .errors import store_errors
@@ -33,7 +33,6 @@ from .seen import RecentlySeen
 from .trash import TrashPruner
 from .uploads import ChunkedUploadsMixin, ChunkSpool, spool_dir_default
 
-ENV_STORE = "NBSHELF_STORE"
 T = TypeVar("T")
 _CREATE_ONLY = "_nbshelf_create_only"  # set by new(), read (and removed) by save()
 _SEEN_TTL = 5.0  # seconds an object this server just read or wrote is known to exist

@@ -47,7 +47,7 @@ from .errors import (
     Unavailable,
     Unsupported,
 )
-from .location import StoreLocation, scheme_of
+from .location import ENV_STORE, StoreLocation, scheme_of
 
 _BUILTIN = {
     "file": "nbshelf.stores.local:LocalStore",
@@ -98,6 +98,7 @@ def open_store(
 
 
 __all__ = [
+    "ENV_STORE",
     "AuthFailed",
     "Conflict",
     "GetResult",

@@ -28,6 +28,10 @@ from urllib.parse import unquote
 
 from .errors import StoreError
 
+#: The variable naming the store when none is configured (``nbshelf serve``, every
+#: command, the contents manager).
+ENV_STORE = "NBSHELF_STORE"
+
 #: The one placeholder a store URL, prefix or (Swift) container may hold.
 USERNAME = "{username}"
 
