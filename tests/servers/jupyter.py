@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from . import free_port, started, stopped
+from . import free_port, started
 
 
 class NbshelfServer:
@@ -79,8 +79,6 @@ class NbshelfServer:
         raise RuntimeError(f"nbshelf serve did not answer in {timeout}s:\n{self.log()}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.returncode is None:
-            stopped("nbshelf serve")
         if self.proc and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:

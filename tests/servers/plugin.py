@@ -207,6 +207,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for kind in REAL_SERVERS:
         if STARTS[kind]:
             again = "" if STARTS[kind] == 1 else "   <-- MORE THAN ONCE"
-            tr.write_line(f"{kind:22} started {STARTS[kind]}, stopped {STOPS[kind]}{again}")
-    for kind in sorted(set(STARTS) - set(REAL_SERVERS)):
-        tr.write_line(f"{kind:22} started {STARTS[kind]}, stopped {STOPS[kind]}")
+            tr.write_line(f"{kind:18} started {STARTS[kind]}, stopped {STOPS[kind]}{again}")
+    for kind in sorted(k for k in STARTS if k.endswith("proxy restarted")):
+        tr.write_line(f"{kind}: {STARTS[kind]} (fault tests stop it and start it again)")
+    if STARTS["nbshelf serve"]:
+        tr.write_line(
+            f"nbshelf serve processes (the system under test, each with the options it "
+            f"tests): {STARTS['nbshelf serve']}"
+        )
