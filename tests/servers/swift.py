@@ -610,7 +610,18 @@ class SwiftServer:
             "etc": etc,
             "devices": self.data / "node",
         }
-        extra = {"container": "allow_versions = true\n"}
+        # the object server keeps these headers of a PUT and serves them back: Swift's
+        # default list plus the two an operator adds so shared pages carry a CSP (nbshelf
+        # sends them; a Swift without them stores the object without the header)
+        allowed = (
+            "Content-Disposition, Content-Encoding, X-Delete-At, X-Object-Manifest, "
+            "X-Static-Large-Object, Cache-Control, Content-Language, Expires, X-Robots-Tag, "
+            "Content-Security-Policy, X-Content-Type-Options"
+        )
+        extra = {
+            "container": "allow_versions = true\n",
+            "object": f"allowed_headers = {allowed}\n",
+        }
         for name in ("account", "container", "object"):
             (etc / f"{name}-server.conf").write_text(
                 _BACKEND.format(
