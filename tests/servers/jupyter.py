@@ -6,6 +6,7 @@ environment and options they test (each stopped by its PID at the end); the plug
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -19,12 +20,36 @@ import requests
 
 from . import free_port, started
 
+#: the tools of the ``ecosystem`` extra that enable themselves when installed: server
+#: extensions and JupyterLab extensions. A server is started without them unless a test
+#: asks (``ecosystem=True``, tests/ecosystem): nbshelf's own tests run on plain JupyterLab.
+ECOSYSTEM_SERVER_EXTENSIONS = (
+    "jupyterlab_jupytext",
+    "nbdime",
+    "jupyter_server_ydoc",
+    "jupyter_server_fileid",
+)
+ECOSYSTEM_LAB_EXTENSIONS = (
+    "jupyterlab-jupytext",
+    "nbdime-jupyterlab",
+    "@jupyter/collaboration-extension",
+    "@jupyter/docprovider-extension",
+)
+
 
 class NbshelfServer:
     """``nbshelf serve --no-browser`` as a child process, stopped by its PID."""
 
-    def __init__(self, root: Path, *extra: str, store: str = "", env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        *extra: str,
+        store: str = "",
+        env: dict[str, str] | None = None,
+        ecosystem: bool = False,
+    ):
         self.root = root
+        self.ecosystem = ecosystem
         self.extra = list(extra)
         self.store = store
         self.env = env or {}
@@ -54,6 +79,9 @@ class NbshelfServer:
         ]
         if self.store:
             cmd += ["--store", self.store]
+        if not self.ecosystem:  # the command line wins over the environment's enable files
+            for name in ECOSYSTEM_SERVER_EXTENSIONS:
+                cmd += ["--ServerApp.jpserver_extensions", f"{name}=False"]
         return cmd + self.extra
 
     def start(self, timeout: float = 60) -> NbshelfServer:
@@ -61,6 +89,8 @@ class NbshelfServer:
         env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", **self.env}
         env["JUPYTER_CONFIG_DIR"] = str(self.root.parent / f"{self.root.name}-config")
         env["JUPYTER_RUNTIME_DIR"] = str(self.root.parent / f"{self.root.name}-runtime")
+        if not self.ecosystem:
+            self._without_ecosystem(Path(env["JUPYTER_CONFIG_DIR"]))
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.root
@@ -77,6 +107,15 @@ class NbshelfServer:
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"nbshelf serve did not answer in {timeout}s:\n{self.log()}")
+
+    @staticmethod
+    def _without_ecosystem(config_dir: Path) -> None:
+        """Switch the installed ecosystem tools' JupyterLab extensions off in this server's
+        own config folder (their server extensions are off on the command line)."""
+        labconfig = config_dir / "labconfig"
+        labconfig.mkdir(parents=True, exist_ok=True)
+        disabled = {"disabledExtensions": dict.fromkeys(ECOSYSTEM_LAB_EXTENSIONS, True)}
+        (labconfig / "page_config.json").write_text(json.dumps(disabled))
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
