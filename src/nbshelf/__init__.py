@@ -5,8 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from ._version import __version__
-from .bookstore import CloudFilesNotebookManager, KeystoneNotebookManager, OpenStackNotebookManager
-from .contents import ShelfCheckpoints, ShelfContentsManager
+
+# imported on first use: a kernel importing nbshelf.kernelfs (shelf://) needs no jupyter_server
+_LAZY = {
+    "CloudFilesNotebookManager": "bookstore",
+    "KeystoneNotebookManager": "bookstore",
+    "OpenStackNotebookManager": "bookstore",
+    "ShelfCheckpoints": "contents",
+    "ShelfContentsManager": "contents",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -34,6 +34,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     from .shares import setup as setup_shares
 
     setup_shares(serverapp)
+    from .kernel_files import setup as setup_kernel_files
+
+    setup_kernel_files(serverapp)
     cm = serverapp.contents_manager
     if isinstance(cm, ShelfContentsManager):
         serverapp.log.info("nbshelf %s: notebooks in %s", __version__, cm.store_description)

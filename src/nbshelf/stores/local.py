@@ -198,6 +198,20 @@ class LocalStore(ObjectStore):
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
         return GetResult(self._info(key, path, st, md5=md5), data)
 
+    async def _get_range(self, key: str, start: int, end: int) -> bytes:
+        self.requests.add("GET")
+        return await self._run(self._get_range_sync, key, start, end)
+
+    def _get_range_sync(self, key: str, start: int, end: int) -> bytes:
+        try:
+            with open(self._path(key), "rb") as f:
+                f.seek(start)
+                return f.read(end - start)
+        except IsADirectoryError:
+            raise self._not_found(key) from None
+        except OSError as e:
+            raise self._os_error(key, e) from None
+
     async def _put(
         self,
         key: str,

@@ -396,6 +396,11 @@ class SwiftStore(ObjectStore):
             return GetResult(legacy, b"")
         return GetResult(self._info(key, headers), body)
 
+    async def _get_range(self, key: str, start: int, end: int) -> bytes:
+        headers = {"Range": f"bytes={start}-{end - 1}"}
+        _, body = await self._call("get_object", self.container, key, headers=headers, key=key)
+        return bytes(body)
+
     async def _put(
         self,
         key: str,
@@ -637,6 +642,10 @@ class SwiftStore(ObjectStore):
         p = urlparse(str(self._auth.url))
         url = f"{p.scheme}://{p.netloc}{quote(path)}?{query}"
         return url + "&inline" if inline else url
+
+    async def put_snapshot(self, key: str, file: SnapshotFile) -> None:
+        """``file`` at ``key`` with its Content-Disposition, CSP and ``nosniff`` headers."""
+        await share.put_snapshot(self, key, file)
 
     async def publish_public(
         self,
