@@ -468,7 +468,13 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         except Exception as e:
             raise HTTPError(400, f"Invalid notebook {path}: {e}") from None
         self.validate_notebook_model(model, validation_error=validation_error)
-        return text.encode("utf-8"), model.get("message")
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as e:  # a lone surrogate in a string of the notebook
+            raise HTTPError(
+                400, f"Invalid notebook {path}: not valid Unicode text ({e.reason})"
+            ) from None
+        return data, model.get("message")
 
     async def _save_directory(self, path: str) -> dict[str, Any]:
         if not self.allow_hidden and paths.is_hidden(path):

@@ -81,7 +81,13 @@ def file_bytes(path: str, content: Any, format: str | None) -> bytes:
     if format == "text":
         if not isinstance(content, str):
             raise HTTPError(400, f"Content of {path} must be a string for format 'text'")
-        return content.encode("utf-8")
+        try:
+            return content.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise HTTPError(
+                400,
+                f"Content of {path} is not valid Unicode text ({e.reason} at character {e.start})",
+            ) from None
     if format == "base64":
         if not isinstance(content, str):
             raise HTTPError(400, f"Content of {path} must be a string for format 'base64'")

@@ -17,12 +17,20 @@ MAX_PATH_BYTES = 900  # leaves room for the prefix and .nbshelf/checkpoints/... 
 def normalize(path: str) -> str:
     """Strip slashes and refuse paths that could leave the store's root.
 
-    Raises 400 for ``..``, ``.``, empty segments, backslashes, control characters
-    and overlong paths. Does not judge hidden or internal paths (see below).
+    Raises 400 for ``..``, ``.``, empty segments, backslashes, control characters,
+    lone surrogates (text no store can encode) and overlong paths. Does not judge
+    hidden or internal paths (see below).
     """
     path = (path or "").strip("/")
     if not path:
         return ""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise HTTPError(
+            400,
+            f"Invalid path {path!r}: not valid Unicode text ({e.reason} at character {e.start})",
+        ) from None
     if "\\" in path:
         raise HTTPError(400, f"Invalid path {path!r}: backslashes are not allowed")
     if any(ord(c) < 32 or ord(c) == 127 for c in path):

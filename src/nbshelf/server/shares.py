@@ -15,7 +15,7 @@ from tornado import web
 from ..contents import ShelfContentsManager
 from ..share.config import ShareConfig
 from ..share.models import ShareError, parse_duration
-from ..share.publish import ShareService, revoked_message
+from ..share.publish import NOTEBOOK_TYPE, ShareService, disposition, revoked_message
 from ..stores import StoreError
 
 SERVICE_KEY = "nbshelf_share_service"
@@ -147,8 +147,10 @@ class SharedFileHandler(_ShareMixin, JupyterHandler):
         self.set_header("Content-Security-Policy", SHARED_CSP)
         self.set_header("Cache-Control", "no-store")
         self.set_header("Referrer-Policy", "no-referrer")
-        if not content_type.startswith("text/html"):
-            self.set_header("Content-Disposition", f'inline; filename="{_ascii(name)}"')
+        if content_type == NOTEBOOK_TYPE:
+            self.set_header("Content-Disposition", disposition("inline", name))
+        elif not content_type.startswith("text/html"):  # a raw file: a download
+            self.set_header("Content-Disposition", disposition("attachment", name))
         self.finish(data)
 
     @allow_unauthenticated
@@ -159,10 +161,6 @@ class SharedFileHandler(_ShareMixin, JupyterHandler):
         # a plain page: the anonymous visitor gets no Jupyter page or template
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.finish(f"{status_code}: this shared link does not exist or no longer works\n")
-
-
-def _ascii(name: str) -> str:
-    return "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
 
 
 _ID = r"([A-Za-z0-9_-]{16,64})"

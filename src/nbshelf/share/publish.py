@@ -38,12 +38,50 @@ from ..stores import (
 from .config import ShareConfig
 from .models import KINDS, Share, ShareError, expiry_from, new_id, utcnow
 from .records import ShareRecords
-from .render import render_html
+from .render import PAGE_CSP, render_html
 
 log = logging.getLogger("nbshelf.share")
 
 NOTEBOOK_TYPE = "application/x-ipynb+json"
 HTML_TYPE = "text/html; charset=utf-8"
+#: What a shared file that is not a notebook is served as: never a page.
+TEXT_TYPE = "text/plain; charset=utf-8"
+BINARY_TYPE = "application/octet-stream"
+
+
+def download_type(data: bytes) -> str:
+    """A shared raw file's content type: text/plain if it is UTF-8 text, else
+    application/octet-stream (never what its name says: page.html runs no script)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return BINARY_TYPE
+    return TEXT_TYPE
+
+
+def disposition(kind: str, name: str) -> str:
+    """``attachment; filename="..."; filename*=UTF-8''...`` (RFC 6266)."""
+    plain = "".join(c if 32 <= ord(c) < 127 and c not in '"\\;' else "_" for c in name)
+    return f"{kind}; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def snapshot_files(
+    names: dict[str, str], data: bytes, html: bytes | None
+) -> dict[str, SnapshotFile]:
+    """The snapshot's files by role: a notebook and its page (the page with the CSP), or
+    a raw file as a download (safe type, ``Content-Disposition: attachment``)."""
+    name = names["notebook"]
+    if name.endswith(".ipynb"):
+        files = {"notebook": SnapshotFile(name, data, NOTEBOOK_TYPE)}
+    else:
+        files = {
+            "notebook": SnapshotFile(
+                name, data, download_type(data), disposition("attachment", name)
+            )
+        }
+    if html is not None:
+        files["html"] = SnapshotFile(names["html"], html, HTML_TYPE, csp=PAGE_CSP)
+    return files
 
 
 def snapshot_names(path: str) -> dict[str, str]:
@@ -200,7 +238,11 @@ class ShareService:
                     result = await self.store.get(key)
                 except NotFound:
                     raise ShareError(404, "No such shared file") from None
-                return result.data, HTML_TYPE if what == "html" else NOTEBOOK_TYPE
+                if what == "html":
+                    return result.data, HTML_TYPE
+                if name.endswith(".ipynb"):
+                    return result.data, NOTEBOOK_TYPE
+                return result.data, download_type(result.data)
         raise ShareError(404, "No such shared file")
 
     # ------------------------------------------------------------ helpers
@@ -269,13 +311,15 @@ class ShareService:
         self, share: Share, names: dict[str, str], data: bytes, html: bytes | None
     ) -> None:
         prefix = layout.share_snapshot_folder(share.id)
-        share.snapshot = {"notebook": prefix + names["notebook"]}
-        await self.store.put(
-            share.snapshot["notebook"], data, content_type=_notebook_type(names["notebook"])
-        )
-        if html is not None:
-            share.snapshot["html"] = prefix + names["html"]
-            await self.store.put(share.snapshot["html"], html, content_type=HTML_TYPE)
+        files = snapshot_files(names, data, html)
+        share.snapshot = {what: prefix + f.name for what, f in files.items()}
+        store = self.store
+        for what, f in files.items():
+            if share.kind == "expiring" and isinstance(store, SupportsSignedLinks):
+                # the storage serves it: its type, disposition and CSP go with it
+                await store.put_snapshot(share.snapshot[what], f)
+            else:  # the nbshelf server serves it, with its own headers
+                await store.put(share.snapshot[what], f.data, content_type=f.content_type)
 
     async def _publish_public(
         self,
@@ -285,9 +329,7 @@ class ShareService:
         data: bytes,
         html: bytes | None,
     ) -> None:
-        files = [SnapshotFile(names["notebook"], data, _notebook_type(names["notebook"]))]
-        if html is not None:
-            files.append(SnapshotFile(names["html"], html, HTML_TYPE))
+        files = list(snapshot_files(names, data, html).values())
         published = await store.publish_public(
             share.id,
             files,
@@ -321,11 +363,6 @@ class ShareService:
             await store.unpublish_public(keys, container=container)
         elif keys:
             await self.store.delete(keys)
-
-
-def _notebook_type(name: str) -> str | None:
-    """A notebook's content type; None for another file (the store guesses it)."""
-    return NOTEBOOK_TYPE if name.endswith(".ipynb") else None
 
 
 def _duration(seconds: int) -> str:

@@ -41,15 +41,29 @@ class SupportsSignedLinks(Protocol):
         browser to show it where the link would otherwise download it (Swift)."""
         ...
 
+    async def put_snapshot(self, key: str, file: SnapshotFile) -> None:
+        """Write one file of a snapshot that signed links will open, at ``key`` of this
+        store, with ``file``'s content type, and its disposition and CSP wherever the
+        backend serves them back (Swift object headers; S3, GCS, Azure object
+        attributes: Content-Disposition only)."""
+        ...
+
 
 @dataclass(frozen=True)
 class SnapshotFile:
     """One file of a snapshot to publish: its name (``n.ipynb``), bytes and type
-    (None: guessed from the name)."""
+    (None: guessed from the name), and how the storage should serve it."""
 
     name: str
     data: bytes
     content_type: str | None = None
+    #: ``Content-Disposition`` served with it (``attachment; filename=...``: a download),
+    #: where the backend keeps one (Swift header; S3/GCS/Azure object attribute).
+    disposition: str | None = None
+    #: ``Content-Security-Policy`` served with it, where the backend can carry a header of
+    #: its own choosing (Swift, when its object server lists it in ``allowed_headers``;
+    #: not S3, whose objects keep only a fixed set of headers).
+    csp: str | None = None
 
 
 @dataclass(frozen=True)

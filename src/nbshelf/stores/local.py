@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody
-from .errors import Conflict, NotFound, StoreError, Unavailable
+from .errors import Conflict, InvalidKey, NotFound, StoreError, Unavailable
 from .location import StoreLocation
 from .options import CommonOptions, OptionReader
 
 _XATTR = "user.nbshelf"
+#: Linux's limits (NAME_MAX, PATH_MAX): bytes of one file name, of a whole path.
+NAME_MAX = 255
+PATH_MAX = 4096
 TEMP_PREFIX = ".nbshelf-tmp-"
 DIRECTORY_CONTENT_TYPE = "application/directory"
 
@@ -162,6 +165,13 @@ class LocalStore(ObjectStore):
             return StoreError(f"permission denied writing {key!r}", store=self.description, key=key)
         if e.errno == errno.ENOSPC:
             return Unavailable("the disk is full", store=self.description, key=key)
+        if e.errno == errno.ENAMETOOLONG:
+            return InvalidKey(
+                f"a file or folder name is at most {NAME_MAX} bytes on the local store "
+                f"(and a whole path at most {PATH_MAX} bytes)",
+                store=self.description,
+                key=key,
+            )
         return Unavailable(f"{e.strerror or e}", store=self.description, key=key)
 
     # ------------------------------------------------------------ hooks

@@ -34,7 +34,7 @@ async def publish_public(
     one cannot be, delete them all (nothing half-public is left) and raise."""
     keys = {f.name: folder + f.name for f in files}
     for f in files:
-        await store.put(keys[f.name], f.data, content_type=f.content_type)
+        await store.put_snapshot(keys[f.name], f)
     try:
         urls = {name: await make_public(store, key) for name, key in keys.items()}
     except StoreError:

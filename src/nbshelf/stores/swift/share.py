@@ -10,6 +10,7 @@ a typed store error without secrets.
 from __future__ import annotations
 
 import contextlib
+import io
 import secrets
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -40,7 +41,7 @@ async def publish_public(
     folder = f"{store.prefix}{snapshot_id}/"
     keys = {f.name: folder + f.name for f in files}
     for f in files:
-        await put_into(store, container, keys[f.name], f.data, f.content_type)
+        await put_into(store, container, keys[f.name], f.data, f.content_type, headers_of(f))
     if rackspace:
         cdn = await cdn_enable(store, container)
         urls = {name: f"{cdn}/{quote(key)}" for name, key in keys.items()}
@@ -72,16 +73,40 @@ async def ensure_public_container(store: SwiftStore, container: str) -> None:
         ) from None
 
 
+def headers_of(f: SnapshotFile) -> dict[str, str]:
+    """The object headers Swift serves back with a snapshot file: its disposition and,
+    for a page, its CSP and ``nosniff`` (kept where the object server's
+    ``allowed_headers`` lists them; Swift's default list has Content-Disposition only)."""
+    headers: dict[str, str] = {}
+    if f.disposition:
+        headers["Content-Disposition"] = f.disposition
+    if f.csp:
+        headers["Content-Security-Policy"] = f.csp
+    headers["X-Content-Type-Options"] = "nosniff"
+    return headers
+
+
+async def put_snapshot(store: SwiftStore, key: str, f: SnapshotFile) -> None:
+    """One file of a private snapshot (TempURLs open it), in the store's own container."""
+    await put_into(store, store.container, store._full(key), f.data, f.content_type, headers_of(f))
+
+
 async def put_into(
-    store: SwiftStore, container: str, key: str, data: bytes, content_type: str | None
+    store: SwiftStore,
+    container: str,
+    key: str,
+    data: bytes,
+    content_type: str | None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     await store._call(
         "put_object",
         container,
         key,
-        data,
+        io.BytesIO(data),  # a BytesIO swiftclient can resend (see SwiftStore._put)
         content_length=len(data),
         content_type=content_type,
+        headers=headers or {},
         key=key,
     )
 
