@@ -280,6 +280,8 @@ class ShelfFile(AbstractBufferedFile):
         if mode == "xb" and fs.exists(path):
             raise FileExistsError(17, "File exists", path)
         super().__init__(fs, path, mode="wb" if mode == "xb" else mode, **kwargs)
+        if mode == "rb" and self.details.get("type") == "directory":
+            raise IsADirectoryError(21, "Is a folder", path)
 
     @property
     def _api_path(self) -> str:
