@@ -10,7 +10,6 @@ holds no store credential; errors are Python exceptions.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator

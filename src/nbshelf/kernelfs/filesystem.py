@@ -98,7 +98,7 @@ class ShelfFileSystem(AbstractFileSystem):
         path = str(path)
         if self.cwd is not None and not path.startswith(("shelf:", "/")):
             return resolve(path, self.cwd)
-        return self._strip_protocol(path)  # type: ignore[no-any-return]
+        return str(self._strip_protocol(path))
 
     @staticmethod
     def _api(path: str) -> str:

@@ -97,7 +97,7 @@ class ShelfSync:
             except OSError:
                 continue
             if key not in self.warned:
-                self.warned.add(key)  # type: ignore[arg-type]
+                self.warned.add(key)
                 new.append(rel)
         if not new:
             return None

@@ -178,7 +178,8 @@ class KernelFilesHandler(APIHandler):
 
     @property
     def uploads(self) -> _Uploads:
-        return self.settings["nbshelf_kernel_uploads"]  # type: ignore[no-any-return]
+        uploads: _Uploads = self.settings["nbshelf_kernel_uploads"]
+        return uploads
 
     def api_path(self, name: str = "path") -> str:
         """The checked API path of the argument ``name``: 400 for a path that could leave
@@ -521,7 +522,7 @@ def setup(serverapp: Any) -> None:
         except Exception:
             local = None
         if local is not None:
-            while api and not os.path.isdir(local):
+            while api and not (local and os.path.isdir(local)):
                 api = paths.parent(api)
                 local = cm.store.local_path(api)
             return str(local) if local and os.path.isdir(local) else original_cwd(path, **kwargs)
@@ -529,7 +530,9 @@ def setup(serverapp: Any) -> None:
         os.makedirs(target, exist_ok=True)
         return target
 
-    async def start_kernel(*, kernel_id: str | None = None, path: str | None = None, **kw: Any):  # type: ignore[no-untyped-def]
+    async def start_kernel(
+        *, kernel_id: str | None = None, path: str | None = None, **kw: Any
+    ) -> Any:
         env = dict(kw.get("env") or os.environ)
         try:
             folder_path = paths.normalize(path or "")
