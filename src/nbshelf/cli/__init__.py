@@ -45,7 +45,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and not getattr(args, "accepts_extra", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.extra = extra
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except Exception as e:
+        message = _user_error(e)
+        if message is None:
+            raise
+        # a bad path or argument the command did not catch itself: one line, no traceback
+        print(f"nbshelf {args.command}: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _user_error(e: Exception) -> str | None:
+    """The message of an error in what the user gave (a bad path, an invalid key);
+    None for anything else (a bug keeps its traceback)."""
+    from tornado.web import HTTPError
+
+    from ..share.models import ShareError
+    from ..stores import InvalidKey
+
+    if isinstance(e, HTTPError) and e.status_code < 500:
+        return str(e.log_message or e)
+    if isinstance(e, ShareError) and e.status < 500:
+        return e.message
+    if isinstance(e, InvalidKey | UnicodeError):
+        return str(e)
+    return None
 
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_main(args))
     except ShareError as e:
         print(f"nbshelf share: error: {e.message}", file=sys.stderr)
-        return 1
+        return 2 if e.status < 500 else 1  # 2: what was given is wrong (a bad path, no such id)
     except StoreError as e:
         print(f"nbshelf share: error: {e}", file=sys.stderr)
         return 1
