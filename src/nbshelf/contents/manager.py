@@ -150,7 +150,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._spool = ChunkSpool(self.spool_dir or None)
+        self._spool = ChunkSpool(self.spool_dir or None, self._upload_limits)
         self._seen = RecentlySeen(_SEEN_TTL)
         self._trash_pruner = TrashPruner()
 
