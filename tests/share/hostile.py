@@ -25,7 +25,7 @@ from typing import Any
 import nbformat
 
 PROBE = "window.__pwned"
-JS = "window.__pwned=1;top.__pwned=1;fetch('http://pwned.invalid/x')"
+JS = "window.__pwned=1;top.__pwned=1;console.log('PWNED');fetch('http://pwned.invalid/x')"
 #: A 1x1 red PNG.
 PNG = base64.b64encode(
     bytes.fromhex(
