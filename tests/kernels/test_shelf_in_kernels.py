@@ -136,6 +136,17 @@ with fsspec.open("shelf://notes.txt", "w") as f:
     f.write("hello from the kernel\\n")
 with fsspec.open("shelf:///proj/sub/notes.txt", "r") as f:
     notes = f.read()
+import polars as pl
+try:
+    pl_direct = pl.read_csv("shelf://data.csv").shape
+except Exception as e:
+    pl_direct = repr(e)
+with fsspec.open("shelf://data.csv", "rb") as f:
+    pl_shape = pl.read_csv(f).shape
+with fsspec.open("shelf://out/result.parquet", "rb") as f:
+    pq = pl.read_parquet(f)
+with fsspec.open("shelf://out/polars.csv", "wb") as f:
+    pq.write_csv(f)
 local = io.BytesIO(); df.to_parquet(local, index=False)
 buf = io.BytesIO(); fig.savefig(buf, format="png", metadata={"Software": None})
 print(json.dumps({
@@ -145,6 +156,7 @@ print(json.dumps({
     "exists": [fs.exists("data.csv"), fs.exists("nope.csv")],
     "info": fs.info("data.csv")["size"],
     "png": buf.getvalue().hex(), "cwd": os.getcwd(),
+    "polars": [list(pl_shape), str(pl_direct)],
     "env": dict(os.environ),
 }))
 """
@@ -158,19 +170,27 @@ def test_pandas_parquet_png_next_to_the_notebook(served: Served) -> None:
 
     assert out["rows"] == 3 and out["cols"] == ["city", "temp", "temp_f"]
     assert out["notes"] == "hello from the kernel\n"
-    assert out["ls"] == ["/proj/sub/out/result.parquet", "/proj/sub/out/temps.png"]
+    print("polars read_csv('shelf://...') directly:", out["polars"][1])
+    assert out["polars"][0] == [3, 2]
+    assert out["ls"] == [
+        "/proj/sub/out/polars.csv",
+        "/proj/sub/out/result.parquet",
+        "/proj/sub/out/temps.png",
+    ]
     assert out["glob"] == ["/proj/sub/out/temps.png"]
     assert out["exists"] == [True, False] and out["info"] == len(CSV)
 
     # listed through the contents API, beside the notebook
     r = srv.api("GET", "/api/contents/proj/sub/out")
     assert r.ok, r.text
-    assert sorted(e["name"] for e in r.json()["content"]) == ["result.parquet", "temps.png"]
+    listed = sorted(e["name"] for e in r.json()["content"])
+    assert listed == ["polars.csv", "result.parquet", "temps.png"]
     # stored byte-exact: the PNG is the one the kernel drew; the parquet file reads back
     assert served.read_back("proj/sub/out/temps.png") == bytes.fromhex(out["png"])
     parquet = served.read_back("proj/sub/out/result.parquet")
     assert parquet[:4] == b"PAR1" and parquet[-4:] == b"PAR1"
     assert served.read_back("proj/sub/notes.txt") == b"hello from the kernel\n"
+    assert served.read_back("proj/sub/out/polars.csv").startswith(b"city,temp,temp_f\nOslo,")
 
     # where the kernel works: the notebook's real folder on the local store
     if served.name == "local":
