@@ -21,6 +21,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,10 @@ from .conftest import SWIFT_KEY, Ledger, swift_env
 
 N_FILES = 60
 ROOT = Path(__file__).resolve().parents[2]
+#: The lease of the operations these tests interrupt: short, so that recovery, which
+#: touches only operations whose lease has expired, can follow soon after the crash.
+LEASE = 1.0
+SHORT_LEASE = f"--ShelfContentsManager.lease_seconds={LEASE}"
 
 #: Runs the manager on a local store and SIGKILLs its own process at one step.
 CRASH = textwrap.dedent(
@@ -43,8 +48,11 @@ CRASH = textwrap.dedent(
     from nbshelf.stores.local import LocalStore
 
     store_dir, action, step, after = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    LEASE = float(sys.argv[5])
     store = LocalStore(store_dir)
-    cm = ShelfContentsManager(root_dir=store_dir, store_instance=store, max_concurrency=4)
+    cm = ShelfContentsManager(
+        root_dir=store_dir, store_instance=store, max_concurrency=4, lease_seconds=LEASE
+    )
     real_copy, real_delete = store._copy_no_info, store._delete
     copies = 0
 
@@ -78,9 +86,9 @@ def _fill(store: Path, n: int = N_FILES) -> dict[str, bytes]:
     return files
 
 
-def _crash(store: Path, action: str, step: str, after: int = 0) -> None:
+def _crash(store: Path, action: str, step: str, after: int = 0, lease: float = LEASE) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", CRASH, str(store), action, step, str(after)],
+        [sys.executable, "-c", CRASH, str(store), action, step, str(after), str(lease)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -88,7 +96,24 @@ def _crash(store: Path, action: str, step: str, after: int = 0) -> None:
     assert proc.returncode == -signal.SIGKILL, (proc.returncode, proc.stdout, proc.stderr)
 
 
-def _recover(store: Path, *args: str) -> str:
+def _outlive_the_leases(journals: list[dict[str, Any]]) -> None:
+    """Wait until every lease has expired (bounded: a lease is LEASE seconds)."""
+    from datetime import datetime, timezone
+
+    from nbshelf.contents import layout
+
+    for record in journals:
+        expires = layout.parse_stamp(record["expires"])
+        assert expires is not None, record
+        wait = (expires - datetime.now(timezone.utc)).total_seconds()
+        assert wait <= LEASE + 1, "the lease runs longer than configured"
+        if wait > 0:
+            time.sleep(wait + 0.05)
+
+
+def _recover(store: Path, *args: str, wait: bool = True) -> str:
+    if wait:
+        _outlive_the_leases([json.loads(j.read_text()) for j in _journals(store)])
     proc = subprocess.run(
         [sys.executable, "-m", "nbshelf.cli", "recover", "--store", str(store), *args],
         capture_output=True,
@@ -141,6 +166,22 @@ def test_rename_killed_after_the_copies_is_finished(tmp_path: Path, ledger: Ledg
     assert _journals(store) == []
     assert "Nothing to recover" in _recover(store)
     ledger.lost("folder rename interrupted, then recovered", 0)
+
+
+def test_a_live_lease_is_left_alone(tmp_path: Path, ledger: Ledger) -> None:
+    """Whatever process wrote it (here one that is gone), a journal whose lease has not
+    expired is left alone: it may be a live operation on another machine, in another
+    container or PID namespace, where a process id says nothing."""
+    store = tmp_path / "store"
+    files = _fill(store)
+    _crash(store, "rename", "delete", lease=600)
+    [journal] = _journals(store)
+    report = _recover(store, wait=False)
+    assert "rename proj -> moved" in report and "running (its lease runs until" in report
+    assert "left alone" in report and "Nothing to recover" in report
+    assert _journals(store) == [journal]
+    assert _same(files, _files(store, "proj")) and _same(files, _files(store, "moved"))
+    ledger.add("recoveries", "live lease left alone by nbshelf recover")
 
 
 def test_rename_killed_after_the_copies_can_be_rolled_back(tmp_path: Path, ledger: Ledger) -> None:
@@ -257,6 +298,7 @@ def _rounds(
         _kill_during_rename(srv, rng, journal_written)
         ledger.fault(f"SIGKILL of nbshelf serve during a folder rename ({label})")
         interrupted = journal_written()
+        time.sleep(LEASE + 0.5)  # the killed server's lease runs out (it renews no more)
         # the next server heals on its first request: the journal's process is dead
         nxt: NbshelfServer = start()
         try:
@@ -284,7 +326,7 @@ def test_sigkill_during_a_folder_rename_local(tmp_path: Path, ledger: Ledger) ->
     def start() -> NbshelfServer:
         root = tmp_path / f"r{next(n)}"
         root.mkdir()
-        return NbshelfServer(root, store=str(store)).start()
+        return NbshelfServer(root, SHORT_LEASE, store=str(store)).start()
 
     def fill(expected: dict[str, bytes]) -> None:
         for folder in ("big", "renamed"):
@@ -321,7 +363,7 @@ def test_sigkill_during_a_folder_rename_swift(
         root = tmp_path / f"r{next(n)}"
         root.mkdir()
         return NbshelfServer(
-            root, store=f"swift://{container}", env=swift_env(swift_server.auth_url)
+            root, SHORT_LEASE, store=f"swift://{container}", env=swift_env(swift_server.auth_url)
         ).start()
 
     def names() -> list[str]:
@@ -362,7 +404,9 @@ async def test_a_rename_whose_deletes_had_begun_is_finished_or_copied_back() -> 
         pairs = [(f"a/f{i}", f"b/f{i}") for i in range(6)]
         for src, _ in pairs:
             await store.put(src, src.encode())
-        op = await journal.begin(store, journal.new_journal("rename", "a", "b", pairs=pairs))
+        op = await journal.begin(
+            store, journal.new_journal("rename", "a", "b", pairs=pairs, lease_seconds=0)
+        )
         await store.copy_many(pairs[:4])  # 4 copies made ...
         await store.delete([src for src, _ in pairs[:2]])  # ... and 2 sources deleted
         [outcome] = await folder_ops.recover(store, rollback=rollback)
@@ -380,25 +424,34 @@ async def test_a_rename_whose_deletes_had_begun_is_finished_or_copied_back() -> 
             assert "copied 2 missing object(s)" in outcome.report()
 
 
-def test_only_stale_journals_are_recovered_automatically() -> None:
+def test_only_journals_whose_lease_expired_are_stale() -> None:
+    """A lease decides, never a host name or a process id: a journal of a process that
+    has exited (this host) is live while its lease runs; one of another host is stale
+    once its lease has expired. A journal written before leases goes by its age."""
     from datetime import datetime, timedelta, timezone
 
     from nbshelf.contents import journal
 
-    live = journal.new_journal("rename", "a", "b")  # this process: alive
-    assert not journal.is_stale(live, timedelta(minutes=30))
-    later = datetime.now(timezone.utc) + timedelta(minutes=31)
-    assert journal.is_stale(live, timedelta(minutes=30), now=later)
+    day = timedelta(days=1)
+    now = datetime.now(timezone.utc)
+    live = journal.new_journal("rename", "a", "b", lease_seconds=60)
+    assert not journal.is_stale(live, day)
+    assert journal.is_stale(live, day, now=now + timedelta(seconds=61))
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
         text=True,
         check=True,
     )
-    gone = journal.new_journal("rename", "a", "b")
+    gone = journal.new_journal("rename", "a", "b", lease_seconds=60)
     gone.pid = int(dead.stdout)  # a process of this host that has exited
-    assert journal.is_stale(gone, timedelta(minutes=30))
-    elsewhere = journal.new_journal("delete", "a")
+    assert not journal.is_stale(gone, day)  # its lease still runs: no pid decides
+    elsewhere = journal.new_journal("delete", "a", lease_seconds=60)
     elsewhere.host = "another-host"
-    assert not journal.is_stale(elsewhere, timedelta(minutes=30))
-    assert journal.is_stale(elsewhere, timedelta(minutes=30), now=later)
+    assert not journal.is_stale(elsewhere, day)
+    assert journal.is_stale(elsewhere, day, now=now + timedelta(seconds=61))
+    legacy = journal.Journal.from_json("x", b'{"op": "rename", "source": "a", "started": "'
+                                       + journal.layout.new_stamp().encode() + b'"}')
+    assert legacy.expires_at is None
+    assert not journal.is_stale(legacy, timedelta(minutes=30))
+    assert journal.is_stale(legacy, timedelta(minutes=30), now=now + timedelta(minutes=31))

@@ -25,7 +25,9 @@ def register(sub: Any) -> None:
         "and removes it when done. For each journal left: a rename whose copies all exist "
         "is finished (the sources left are deleted), one with missing copies is rolled back "
         "(the partial copies are deleted; the sources are intact); a delete is finished "
-        "once its files are in the trash.",
+        "once its files are in the trash. A journal is also its operation's lease, renewed "
+        "while the operation runs: one whose lease has not expired is left alone, whichever "
+        "machine, container or process runs it.",
     )
     add_store_options(p)
     p.add_argument("--dry-run", action="store_true", help="say what would be done, do nothing")
@@ -39,8 +41,8 @@ def register(sub: Any) -> None:
         type=float,
         default=None,
         metavar="MINUTES",
-        help="only journals whose server is gone or that are older than this (default: all; "
-        "use it while other servers may be working on the store)",
+        help="only journals older than this (default: every journal whose lease has "
+        "expired, and every journal of an nbshelf without leases)",
     )
     p.set_defaults(func=run)
 
@@ -57,11 +59,15 @@ async def _run(store: ObjectStore, args: argparse.Namespace) -> int:
     older = timedelta(minutes=args.older_than) if args.older_than is not None else None
     try:
         done = await folder_ops.recover(
-            store, rollback=args.rollback, dry_run=args.dry_run, older_than=older
+            store,
+            rollback=args.rollback,
+            dry_run=args.dry_run,
+            older_than=older,
+            report_live=True,
         )
     finally:
         await store.close()
-    if not done:
+    if not [o for o in done if not isinstance(o, folder_ops.Running)]:
         print("Nothing to recover: no interrupted folder rename or delete.")
     for outcome in done:
         print(outcome if isinstance(outcome, str) else outcome.report())

@@ -16,7 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
+import nbformat
+from jupyter_server.services.contents.checkpoints import (
+    AsyncCheckpoints,
+    AsyncGenericCheckpointsMixin,
+)
 from tornado.web import HTTPError
 from traitlets import Callable as CallableTrait
 from traitlets import Integer
@@ -59,8 +63,12 @@ def _checked(path: str) -> str:
     return path
 
 
-class ShelfCheckpoints(AsyncCheckpoints):
-    """Checkpoints as objects under ``.nbshelf/checkpoints/`` in the notebooks' store."""
+class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
+    """Checkpoints as objects under ``.nbshelf/checkpoints/`` in the notebooks' store.
+
+    Also a ``GenericCheckpointsMixin`` (checkpoints readable as models): the interface
+    tools such as nbdime use to read a checkpoint, whatever its storage. Creating and
+    restoring stay server-side copies (the mixin's versions are overridden here)."""
 
     keep = Integer(
         5, config=True, help="Checkpoints kept per file; the oldest beyond this are deleted."
@@ -150,6 +158,65 @@ class ShelfCheckpoints(AsyncCheckpoints):
         path = _checked(path)
         with store_errors(path):
             await delete_checkpoints(self.store, path)
+
+    # ------------------------------------------------ GenericCheckpointsMixin (read as models)
+    async def _resolve_id(self, checkpoint_id: Any, path: str) -> str:
+        """An id string names that checkpoint. A list entry (a dict), as nbdime passes
+        ``list_checkpoints(path)[0]`` believing a file has one checkpoint (jupyter_server's
+        FileCheckpoints), means "the file's checkpoint": the newest (see docs/design.md,
+        "Choices")."""
+        if isinstance(checkpoint_id, str):
+            return checkpoint_id
+        listed = await self.list_checkpoints(path)
+        if not listed:
+            self.no_such_checkpoint(path, str(checkpoint_id))
+        return str(listed[-1]["id"])
+
+    async def _read(self, checkpoint_id: Any, path: str) -> bytes:
+        path = _checked(path)
+        key = self._key(path, await self._resolve_id(checkpoint_id, path))
+        with store_errors(path):
+            try:
+                return (await self.store.get(key)).data
+            except NotFound:
+                self.no_such_checkpoint(path, str(checkpoint_id))
+                raise
+
+    async def get_notebook_checkpoint(self, checkpoint_id: Any, path: str) -> dict[str, Any]:
+        data = await self._read(checkpoint_id, path)
+        try:
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        except Exception as e:
+            raise HTTPError(400, f"Unreadable notebook checkpoint of {path}: {e!r}") from None
+        return {"type": "notebook", "content": nb}
+
+    async def get_file_checkpoint(self, checkpoint_id: Any, path: str) -> dict[str, Any]:
+        data = await self._read(checkpoint_id, path)
+        try:
+            return {"type": "file", "content": data.decode("utf-8"), "format": "text"}
+        except UnicodeDecodeError:
+            import base64
+
+            return {"type": "file", "content": base64.b64encode(data).decode(), "format": "base64"}
+
+    async def create_notebook_checkpoint(self, nb: Any, path: str) -> dict[str, Any]:
+        """A checkpoint of the given notebook content (not of the stored file)."""
+        data = nbformat.writes(nbformat.from_dict(nb), version=nbformat.NO_CONVERT)
+        return await self._put_checkpoint(path, data.encode("utf-8"))
+
+    async def create_file_checkpoint(self, content: Any, format: str, path: str) -> dict[str, Any]:
+        import base64
+
+        data = base64.b64decode(content) if format == "base64" else str(content).encode("utf-8")
+        return await self._put_checkpoint(path, data)
+
+    async def _put_checkpoint(self, path: str, data: bytes) -> dict[str, Any]:
+        path = _checked(path)
+        checkpoint_id = layout.new_checkpoint_id()
+        with store_errors(path):
+            info = await self.store.put(self._key(path, checkpoint_id), data)
+            await self._prune(path)
+        return {"id": checkpoint_id, "last_modified": info.last_modified}
 
     def no_such_checkpoint(self, path: str, checkpoint_id: str) -> None:
         raise HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}")

@@ -15,18 +15,34 @@ module only does the store's part, so ``nbshelf recover`` and the manager share 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from ..stores import ObjectStore, StoreError
+from tornado.web import HTTPError
+
+from ..stores import ObjectInfo, ObjectStore, StoreError
 from . import journal, layout
 from .checkpoints import delete_checkpoints, move_checkpoints
 from .journal import Journal
-from .lookup import Entry, keys_under
+from .locks import overlaps
+from .lookup import Entry, keys_under, objects_under
 from .trash import copy_to_trash
 
 log = logging.getLogger("nbshelf")
+
+#: How long a journal written before leases (no expiry) counts as live.
+LEGACY_LIVE = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """How long a folder operation's lease lasts; it is renewed every third of that."""
+
+    seconds: float = 60.0
 
 
 def move_pairs(entry: Entry, old: str, new: str) -> list[tuple[str, str]]:
@@ -43,43 +59,85 @@ async def move(
     entry: Entry,
     *,
     with_checkpoints: bool = True,
+    lease: Lease | None = None,
 ) -> None:
     """Move the file or folder ``entry`` found at ``old`` to ``new``, its checkpoints too.
 
     Copies run concurrently (bounded by the store); the sources are deleted only once
     every copy exists. A failed copy deletes the copies already made, leaves every
-    source intact and raises the store's error. More than one object: journalled.
+    source intact and raises the store's error. More than one object: journalled and
+    leased (409 if another server holds a live lease on an overlapping folder), and the
+    sources are listed again before they are deleted, so that a file another server
+    saved meanwhile is copied again rather than lost.
     """
     pairs = move_pairs(entry, old, new)
-    op = None
-    if len(pairs) > 1:  # a crash among the copies would leave a partial folder
-        op = await journal.begin(store, journal.new_journal("rename", old, new, pairs=pairs))
-    await _copy_then_delete(store, pairs, op)
-    if with_checkpoints:
-        await move_checkpoints(store, old, new)
-    if op is not None:
-        await journal.end(store, op)
+    if len(pairs) == 1:
+        await _copy_then_delete(store, pairs)
+        if with_checkpoints:
+            await move_checkpoints(store, old, new)
+        return
+    j = journal.new_journal("rename", old, new, pairs=pairs, lease_seconds=_seconds(lease))
+    async with _leased(store, j, lease) as held:
+        seen = {o.key: o for o in entry.objects}
+        await _copy_then_delete(store, pairs, held, recheck=(old, new, seen))
+        if with_checkpoints:
+            await move_checkpoints(store, old, new)
 
 
 async def _copy_then_delete(
-    store: ObjectStore, pairs: list[tuple[str, str]], op: Journal | None
+    store: ObjectStore,
+    pairs: list[tuple[str, str]],
+    held: _Held | None = None,
+    *,
+    recheck: tuple[str, str, dict[str, ObjectInfo]] | None = None,
 ) -> None:
+    await _copy_or_undo(store, pairs, held)
+    if recheck is not None and held is not None:
+        old, new, seen = recheck
+        again = await _changed_since(store, old, seen)
+        if again:  # saved by another server meanwhile: copy the newest version too
+            more = [(k, new + k[len(old) :]) for k in again]
+            known = {src for src, _ in held.journal.pairs}
+            held.journal.pairs.extend(pair for pair in more if pair[0] not in known)
+            await held.renew()  # the journal names every key before it is deleted
+            await _copy_or_undo(store, more, None)
+            pairs = [*pairs, *(pair for pair in more if pair[0] not in known)]
+    await store.delete([src for src, _ in pairs])
+
+
+async def _copy_or_undo(
+    store: ObjectStore, pairs: list[tuple[str, str]], held: _Held | None
+) -> None:
+    """Copy every pair; if one fails, delete the copies made and raise the failure (the
+    journal, if any, is then removed: the sources were never touched)."""
     results = await store.copy_many(pairs, return_exceptions=True)
     failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        made = [
-            dst
-            for (_, dst), r in zip(pairs, results, strict=True)
-            if not isinstance(r, BaseException)
-        ]
-        try:
-            await store.delete(made)
-            if op is not None:
-                await journal.end(store, op)
-        except StoreError:
-            log.warning("nbshelf: could not remove %d partial copies", len(made))
-        raise failures[0]
-    await store.delete([src for src, _ in pairs])
+    if not failures:
+        return
+    made = [
+        dst for (_, dst), r in zip(pairs, results, strict=True) if not isinstance(r, BaseException)
+    ]
+    try:
+        await store.delete(made)
+        if held is not None:
+            held.undone = True
+    except StoreError:
+        log.warning("nbshelf: could not remove %d partial copies", len(made))
+    raise failures[0]
+
+
+async def _changed_since(store: ObjectStore, folder: str, seen: dict[str, ObjectInfo]) -> list[str]:
+    """The keys under ``folder`` that are new or changed since ``seen`` (1 LIST a page)."""
+    changed = []
+    for info in await objects_under(store, folder):
+        before = seen.get(info.key)
+        if before is None or (before.etag, before.size, before.last_modified) != (
+            info.etag,
+            info.size,
+            info.last_modified,
+        ):
+            changed.append(info.key)
+    return changed
 
 
 async def delete(
@@ -89,24 +147,120 @@ async def delete(
     *,
     to_trash: bool,
     with_checkpoints: bool = True,
+    lease: Lease | None = None,
 ) -> None:
     """Delete the file or folder ``entry`` found at ``path``, its checkpoints too; with
     ``to_trash``, every file is first copied into a new trash batch. More than one
-    object: journalled (a crash leaves a file or an empty folder whole anyway)."""
-    keys = [path] if entry.kind == "file" else list(entry.keys)
-    op = None
-    if len(keys) > 1:
-        batch = layout.new_trash_batch() if to_trash else ""
-        op = await journal.begin(store, journal.new_journal("delete", path, keys=keys, trash=batch))
+    object: journalled and leased (a crash leaves a file or an empty folder whole
+    anyway), and with the trash, files saved meanwhile by another server are copied
+    into the trash again before the delete."""
+    if entry.kind == "file" or len(entry.objects) == 1:
+        keys = [path] if entry.kind == "file" else entry.keys
+        if to_trash:
+            await copy_to_trash(store, keys)
+        await store.delete(keys)
+        if with_checkpoints:
+            await delete_checkpoints(store, path)
+        return
+    keys = entry.keys
+    batch = layout.new_trash_batch() if to_trash else ""
+    j = journal.new_journal(
+        "delete", path, keys=keys, trash=batch, lease_seconds=_seconds(lease)
+    )
+    async with _leased(store, j, lease) as held:
         if batch:  # named first, in the journal, so recovery can check its copies
             await copy_to_trash(store, keys, batch)
-    elif to_trash:
-        await copy_to_trash(store, keys)
-    await store.delete(keys)
-    if with_checkpoints:
-        await delete_checkpoints(store, path)
-    if op is not None:
-        await journal.end(store, op)
+            again = await _changed_since(store, path, {o.key: o for o in entry.objects})
+            if again:
+                known = set(keys)
+                j.keys.extend(k for k in again if k not in known)
+                await held.renew()
+                await copy_to_trash(store, again, batch)
+                keys = list(j.keys)
+        await store.delete(keys)
+        if with_checkpoints:
+            await delete_checkpoints(store, path)
+
+
+# ---------------------------------------------------------------- leases
+class _Held:
+    """A lease being held: ``renew()`` rewrites the journal now (its lease pushed on, its
+    keys as they are); ``undone`` is set when a failed copy was cleanly undone."""
+
+    def __init__(self, store: ObjectStore, j: Journal, seconds: float) -> None:
+        self.store, self.journal, self.seconds = store, j, seconds
+        self.lock = asyncio.Lock()
+        self.undone = False
+
+    async def renew(self) -> None:
+        async with self.lock:  # one PUT of the journal at a time, never after the end
+            await journal.renew(self.store, self.journal, self.seconds)
+
+
+def _seconds(lease: Lease | None) -> float:
+    return (lease or Lease()).seconds
+
+
+@asynccontextmanager
+async def _leased(store: ObjectStore, j: Journal, lease: Lease | None) -> AsyncIterator[_Held]:
+    """Write the journal (the lease), refuse with 409 if another live operation holds an
+    overlapping folder, renew the lease every third of it while the block runs, and
+    remove the journal at the end, or after an error that left nothing to recover (a
+    failed copy cleanly undone); any other error leaves it, for recovery once the lease
+    has expired."""
+    seconds = _seconds(lease)
+    await journal.begin(store, j)
+    try:
+        rival = await _rival(store, j)
+    except BaseException:
+        await journal.end(store, j)
+        raise
+    if rival is not None:
+        await journal.end(store, j)
+        verb = "moved" if rival.op == "rename" else "deleted"
+        raise HTTPError(
+            409,
+            f"{rival.source} is being {verb} by another server (until {rival.expires} at "
+            "the latest); try again when it is done",
+        )
+    held = _Held(store, j, seconds)
+    stop = asyncio.Event()
+
+    async def keep_renewing() -> None:
+        while True:
+            try:
+                await asyncio.wait_for(stop.wait(), seconds / 3)
+                return
+            except asyncio.TimeoutError:
+                pass
+            try:
+                await held.renew()
+            except StoreError as e:
+                log.warning("nbshelf: could not renew the lease of %s: %s", j.describe(), e)
+
+    task = asyncio.create_task(keep_renewing())
+    finished = False
+    try:
+        yield held
+        finished = True
+    finally:
+        stop.set()
+        await task  # a renewal in flight lands before the journal is removed
+        if finished or held.undone:
+            async with held.lock:
+                await journal.end(store, j)
+
+
+async def _rival(store: ObjectStore, j: Journal) -> Journal | None:
+    """Another live operation on an overlapping folder (1 LIST of the journals, 1 GET
+    each). Every operation writes its journal before it looks, so of two racing ones
+    the later to look always sees the other: at most one proceeds (both may yield)."""
+    for other in await journal.pending(store, skip=j.id):
+        if isinstance(other, str) or journal.is_stale(other, LEGACY_LIVE):
+            continue
+        if any(overlaps(a, b) for a in j.trees for b in other.trees):
+            return other
+    return None
 
 
 # ---------------------------------------------------------------- recovery
@@ -121,6 +275,24 @@ class Outcome:
     def report(self) -> str:
         head = f"{self.journal.id}: {self.journal.describe()}: {self.action}"
         return "\n".join([head, *(f"  {line}" for line in self.lines)])
+
+    def __str__(self) -> str:
+        return self.report()
+
+
+@dataclass
+class Running:
+    """A journal whose lease has not expired: its operation may still be running."""
+
+    journal: Journal
+
+    def report(self) -> str:
+        until = self.journal.expires_at
+        when = f"{until:%Y-%m-%d %H:%M:%S} UTC" if until else "?"
+        return (
+            f"{self.journal.id}: {self.journal.describe()}: running (its lease runs until "
+            f"{when}), left alone"
+        )
 
     def __str__(self) -> str:
         return self.report()
@@ -217,15 +389,30 @@ async def recover(
     rollback: bool = False,
     dry_run: bool = False,
     older_than: timedelta | None = None,
-) -> list[Outcome | str]:
-    """Recover every journal (only stale ones when ``older_than`` is given) and remove
-    it; returns what was done per journal (an unreadable journal is left, as a line)."""
-    results: list[Outcome | str] = []
+    legacy_after: timedelta | None = None,
+    report_live: bool = False,
+) -> list[Outcome | Running | str]:
+    """Recover every journal whose lease has expired, and remove it; returns what was
+    done per journal (an unreadable journal is left, as a line; with ``report_live``,
+    a live one too). ``older_than``: only journals that started that long ago. A journal
+    written before leases (no expiry) is recovered only once it started ``legacy_after``
+    ago, when that is given."""
+    results: list[Outcome | Running | str] = []
+    now = datetime.now(timezone.utc)
     for j in await journal.pending(store):
         if isinstance(j, str):
             results.append(f"{j}: unreadable journal, left in place")
             continue
-        if older_than is not None and not journal.is_stale(j, older_than):
+        if j.expires_at is not None and not journal.is_stale(j, LEGACY_LIVE, now=now):
+            if report_live:
+                results.append(Running(j))
+            continue
+        started = j.started_at
+        age = now - started if started is not None else None
+        if older_than is not None and age is not None and age <= older_than:
+            continue
+        legacy = j.expires_at is None and legacy_after is not None
+        if legacy and age is not None and legacy_after is not None and age <= legacy_after:
             continue
         if j.op == "rename":
             outcome = await recover_rename(store, j, rollback=rollback, dry_run=dry_run)

@@ -6,12 +6,21 @@ partial copy. So before its first copy :mod:`.folder_ops` writes a small journal
 (1 PUT) naming every key it will touch, and removes it when done (1 DELETE). A journal
 that is still there names an operation that did not finish; recovery (in
 :mod:`.folder_ops`) reads it here.
+
+The journal is also the operation's **lease**: it names a random owner id and an expiry,
+and the running operation rewrites it (1 PUT) every third of the lease to push the
+expiry on. Recovery touches only journals whose lease has expired: a live operation on
+another machine, in another container or PID namespace keeps renewing its lease, so
+host names and process ids (kept for the report only) never decide. Expiry is judged
+by the reader's clock against the writer's: clocks may differ by up to two thirds of the
+lease (20 s of the default 60 s) before a live lease could look expired.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -36,6 +45,8 @@ class Journal:
     host: str = ""
     pid: int = 0
     id: str = ""
+    owner: str = ""  # a random id of the running operation (the lease holder)
+    expires: str = ""  # the lease's end, a layout stamp; renewed while the operation runs
 
     @property
     def key(self) -> str:
@@ -43,7 +54,7 @@ class Journal:
 
     def to_json(self) -> bytes:
         body: dict[str, Any] = {
-            "version": 1,
+            "version": 2,
             "op": self.op,
             "source": self.source,
             "destination": self.destination,
@@ -53,6 +64,8 @@ class Journal:
             "started": self.started,
             "host": self.host,
             "pid": self.pid,
+            "owner": self.owner,
+            "expires": self.expires,
         }
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
@@ -72,11 +85,26 @@ class Journal:
             host=str(body.get("host") or ""),
             pid=int(body.get("pid") or 0),
             id=id,
+            owner=str(body.get("owner") or ""),
+            expires=str(body.get("expires") or ""),
         )
 
     @property
     def started_at(self) -> datetime | None:
         return layout.parse_stamp(self.started)
+
+    @property
+    def expires_at(self) -> datetime | None:
+        return layout.parse_stamp(self.expires)
+
+    @property
+    def trees(self) -> list[str]:
+        """The paths the operation changes (its source, and a rename's destination)."""
+        return [p for p in (self.source, self.destination) if p]
+
+    def extend_lease(self, seconds: float, now: datetime | None = None) -> None:
+        now = now or datetime.now(timezone.utc)
+        self.expires = layout.new_stamp(now + timedelta(seconds=seconds))
 
     def describe(self) -> str:
         if self.op == "rename":
@@ -84,9 +112,11 @@ class Journal:
         return f"delete {self.source} ({len(self.keys)} objects)"
 
 
-def new_journal(op: str, source: str, destination: str = "", **kw: Any) -> Journal:
+def new_journal(
+    op: str, source: str, destination: str = "", *, lease_seconds: float = 60.0, **kw: Any
+) -> Journal:
     journal_id = layout.new_journal_id()
-    return Journal(
+    journal = Journal(
         op=op,
         source=source,
         destination=destination,
@@ -94,8 +124,11 @@ def new_journal(op: str, source: str, destination: str = "", **kw: Any) -> Journ
         host=socket.gethostname(),
         pid=os.getpid(),
         id=journal_id,
+        owner=secrets.token_hex(8),
         **kw,
     )
+    journal.extend_lease(lease_seconds)
+    return journal
 
 
 async def begin(store: ObjectStore, journal: Journal) -> Journal:
@@ -104,18 +137,25 @@ async def begin(store: ObjectStore, journal: Journal) -> Journal:
     return journal
 
 
+async def renew(store: ObjectStore, journal: Journal, lease_seconds: float) -> None:
+    """Push the lease's expiry on (1 PUT), while the operation runs."""
+    journal.extend_lease(lease_seconds)
+    await store.put(journal.key, journal.to_json(), content_type="application/json")
+
+
 async def end(store: ObjectStore, journal: Journal) -> None:
     """Remove the journal once the operation is complete (1 DELETE)."""
     await store.delete([journal.key])
 
 
-async def pending(store: ObjectStore) -> list[Journal | str]:
-    """Every journal left in the store, oldest first (an unreadable one as its key)."""
+async def pending(store: ObjectStore, *, skip: str = "") -> list[Journal | str]:
+    """Every journal left in the store but ``skip`` (an id), oldest first (an unreadable
+    one as its key): 1 LIST, and 1 GET per journal found."""
     listing = await store.list_all(OPS, delimiter="/")
     found: list[Journal | str] = []
     for info in sorted(listing.objects, key=lambda o: o.key):
         id = layout.journal_id_of(info.key)
-        if id is None:
+        if id is None or id == skip:
             continue
         try:
             found.append(Journal.from_json(id, (await store.get(info.key)).data))
@@ -127,15 +167,15 @@ async def pending(store: ObjectStore) -> list[Journal | str]:
 
 
 def is_stale(journal: Journal, older_than: timedelta, now: datetime | None = None) -> bool:
-    """Whether no live server can still be running the operation: its process is gone
-    (same host), or it started more than ``older_than`` ago (any host)."""
-    if journal.host == socket.gethostname() and journal.pid > 0:
-        try:
-            os.kill(journal.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass  # alive, another user's
-    started = journal.started_at
+    """Whether no live server can still be running the operation: its lease has expired.
+
+    A journal written before leases (no expiry) is stale once it started more than
+    ``older_than`` ago. Hosts and process ids are never asked: they say nothing across
+    machines, containers and PID namespaces.
+    """
     now = now or datetime.now(timezone.utc)
+    expires = journal.expires_at
+    if expires is not None:
+        return now > expires
+    started = journal.started_at
     return started is None or now - started > older_than

@@ -7,6 +7,7 @@ prefix (so two users or two prefixes never see each other's)::
     .nbshelf/trash/<batch>/<path>                 deleted files (batch: the delete's time)
     .nbshelf/ops/<journal id>.json                folder renames and deletes in progress
     .nbshelf/shares/<share id>.json               share records
+    .nbshelf/shares/<share id>.revoked            a share's revocation (written once, first)
     .nbshelf/shared/<share id>/<name>             share snapshots served privately
 
 This module is the only place these keys and ids are spelled; everything else asks it.
@@ -102,6 +103,11 @@ def journal_id_of(key: str) -> str | None:
 # ---------------------------------------------------------------- shares
 def share_record_key(share_id: str) -> str:
     return f"{SHARES}{share_id}.json"
+
+
+def share_tombstone_key(share_id: str) -> str:
+    """A share's revocation: created once (create-only), never removed by an update."""
+    return f"{SHARES}{share_id}.revoked"
 
 
 def share_snapshot_folder(share_id: str) -> str:

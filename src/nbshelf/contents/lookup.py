@@ -23,25 +23,34 @@ class Entry:
 
     kind: str | None
     info: ObjectInfo | None = None
-    keys: list[str] = field(default_factory=list)
+    objects: list[ObjectInfo] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return self.kind is not None
 
+    @property
+    def keys(self) -> list[str]:
+        return [o.key for o in self.objects]
+
+
+async def objects_under(store: ObjectStore, folder: str) -> list[ObjectInfo]:
+    """Every object under a folder, its marker included (1 LIST per page)."""
+    listing = await store.list_all(paths.marker(folder), delimiter=None)
+    return listing.objects
+
 
 async def keys_under(store: ObjectStore, folder: str) -> list[str]:
     """Every key under a folder, its marker included (1 LIST per page)."""
-    listing = await store.list_all(paths.marker(folder), delimiter=None)
-    return [o.key for o in listing.objects]
+    return [o.key for o in await objects_under(store, folder)]
 
 
 async def entry_at(store: ObjectStore, path: str) -> Entry:
-    """A file (1 HEAD), else a folder with every key under it (+ 1 LIST per page)."""
+    """A file (1 HEAD), else a folder with every object under it (+ 1 LIST per page)."""
     try:
         return Entry("file", await store.head(path))
     except NotFound:
-        keys = await keys_under(store, path)
-    return Entry("folder", keys=keys) if keys else Entry(None)
+        objects = await objects_under(store, path)
+    return Entry("folder", objects=objects) if objects else Entry(None)
 
 
 async def folder_state(store: ObjectStore, path: str) -> tuple[bool, datetime | None]:

@@ -23,13 +23,17 @@ from typing import Any, TypeVar
 import nbformat
 from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
 from tornado.web import HTTPError
-from traitlets import Bool, Dict, Instance, Integer, Unicode, default, observe
+from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default, observe
 
 from ..stores import ENV_STORE, NotFound, ObjectStore, StoreError, open_store
 from . import folder_ops, lookup, models, paths
 from .checkpoints import ShelfCheckpoints
 from .errors import store_errors
+from .existence import ExistenceCache
+from .export import ExportFolders
+from .locks import PathLocks
 from .seen import RecentlySeen
+from .text_notebooks import type_text_notebooks
 from .trash import TrashPruner
 from .uploads import ChunkedUploadsMixin, ChunkSpool, spool_dir_default
 
@@ -87,15 +91,32 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         True,
         config=True,
         help="On the first request, finish or roll back folder renames and deletes that a "
-        "crashed server left half-done (journals in .nbshelf/ops/ whose process is gone, or "
-        "older than recover_after_minutes). Not done for a store_instance (embedding).",
+        "crashed server left half-done (journals in .nbshelf/ops/ whose lease has expired). "
+        "Not done for a store_instance (embedding).",
     )
     recover_after_minutes = Integer(
         30,
         config=True,
-        help="A journal of another host's server is recovered only once it is this old "
-        "(a live server may still be running the operation).",
+        help="A journal written before leases (nbshelf < 0.2, no expiry) is recovered only "
+        "once it is this old (a live server may still be running the operation).",
     )
+    lease_seconds = Float(
+        60.0,
+        config=True,
+        help="How long the lease of a folder rename or delete lasts in the store; the "
+        "running operation renews it every third of that. Recovery (here and by other "
+        "servers) touches only operations whose lease has expired.",
+    ).tag(min=1.0)
+
+    existence_cache_seconds = Float(
+        5.0,
+        config=True,
+        help="For how many seconds a 'not found' answer, a folder's existence and a small "
+        "folder's listing are reused (this server's own writes update them at once; other "
+        "servers' writes are seen at most this late). Tools such as jupytext ask about a "
+        "dozen missing files on every open and save. 0: ask the store every time. Not used "
+        "on the local store (a stat is cheap, and editors write there behind the server).",
+    ).tag(min=0.0)
 
     #: Hashes are the store's own MD5 of each object (its etag), so a poll downloads nothing.
     hash_algorithm = "md5"
@@ -153,6 +174,13 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         self._spool = ChunkSpool(self.spool_dir or None, self._upload_limits)
         self._seen = RecentlySeen(_SEEN_TTL)
         self._trash_pruner = TrashPruner()
+        self._known = ExistenceCache(0.0)
+        self._exports = ExportFolders()
+        self._locks = PathLocks()
+
+    @property
+    def _lease(self) -> folder_ops.Lease:
+        return folder_ops.Lease(self.lease_seconds)
 
     # ------------------------------------------------------------ the store
     @property
@@ -181,11 +209,15 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             return str(e)
 
     def _get_os_path(self, path: str) -> str:
-        """The file behind an API path, for tools written for FileContentsManager
-        (local store only)."""
-        os_path = self._os_path(paths.normalize(path))
+        """The file behind an API path, for tools written for FileContentsManager. On a
+        store that keeps no files here: a path in a fresh temporary folder, which the
+        ``get`` that follows fills with the files the notebook refers to (jupyter_server's
+        nbconvert handler asks this only to give exporters the notebook's folder; see
+        :mod:`.export`)."""
+        path = paths.check_path(path)
+        os_path = self._os_path(path)
         if os_path is None:
-            raise HTTPError(404, f"{path} is not on the local disk ({self.store_description})")
+            return self._exports.os_path(path)
         return os_path
 
     def _os_path(self, path: str) -> str | None:
@@ -213,13 +245,38 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             return False
         if path in self._seen:
             return True
+        known = self._existence.file(path)
+        if known is not None:
+            return known
         with store_errors(path):
+            if self._existence.wants_listing(paths.parent(path)):
+                await self._list_names(paths.parent(path))
+                known = self._existence.file(path)
+                if known is not None:
+                    return known
             try:
                 await self.store.head(path)
             except NotFound:
+                self._existence.not_found(path)
                 return False
         self._seen.remember(path)
         return True
+
+    @property
+    def _existence(self) -> ExistenceCache:
+        """The short-lived answers of :mod:`.existence` (off on the local store)."""
+        ttl = 0.0 if self.store.local_path("") is not None else self.existence_cache_seconds
+        if self._known.ttl != ttl:
+            self._known = ExistenceCache(ttl)
+        return self._known
+
+    async def _list_names(self, folder: str) -> None:
+        """One LIST (its first page) of a folder's names, remembered by :mod:`.existence`."""
+        page = await self.store.list(paths.marker(folder), delimiter="/")
+        marker = paths.marker(folder)
+        files = {paths.name(o.key) for o in page.objects if o.key != marker}
+        folders = {paths.name(p.key.rstrip("/")) for p in page.prefixes}
+        self._existence.listed(folder, files, folders, complete=page.next_token is None)
 
     async def dir_exists(self, path: str) -> bool:
         path = paths.normalize(path)
@@ -227,8 +284,15 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             return True
         if paths.is_internal(path):
             return False
+        known = self._existence.folder(path)
+        if known is None and self._existence.enabled and path in self._seen:
+            known = False  # just read or written as a file: a file wins, as in get()
+        if known is not None:
+            return known
         with store_errors(path):
-            return await self._dir_exists(path)
+            exists = await self._dir_exists(path)
+        self._existence.folder_is(path, exists)
+        return exists
 
     async def _dir_exists(self, path: str) -> bool:
         return (await lookup.folder_state(self.store, path))[0]
@@ -247,7 +311,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             return
         try:
             done = await folder_ops.recover(
-                self.store, older_than=timedelta(minutes=self.recover_after_minutes)
+                self.store, legacy_after=timedelta(minutes=self.recover_after_minutes)
             )
         except StoreError as e:
             self.log.warning("nbshelf: could not recover interrupted operations: %s", e)
@@ -282,6 +346,8 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
                 )
             else:
                 model = await self._object_or_dir(path, content, type, format, require_hash)
+            if content and model["type"] == "notebook":
+                await self._exports.fill(self.store, path, model["content"])
         self.emit(data={"action": "get", "path": path})
         return model
 
@@ -355,6 +421,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
                 return None
             return models.base_model(path, "directory", when)
         entries: list[dict[str, Any]] = []
+        names: tuple[set[str], set[str]] = (set(), set())  # every file and folder name
         found = not path
         own_time: datetime | None = None
         async for page in self.store.walk(marker, delimiter="/"):
@@ -365,6 +432,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
                     continue
                 found = True
                 child = info.key
+                names[0].add(paths.name(child))
                 if child.endswith("/") or not self._listed(paths.name(child)):
                     continue
                 if not path and paths.is_internal(child):
@@ -373,14 +441,17 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             for prefix in page.prefixes:
                 found = True
                 child = prefix.key.rstrip("/")
+                names[1].add(paths.name(child))
                 if not self._listed(paths.name(child)) or paths.is_internal(child):
                     continue
                 entries.append(models.base_model(child, "directory", prefix.last_modified))
+        self._existence.listed(path, *names, complete=True)
         if not found:
             self._missing_dir(path, missing_ok)
             return None
         if not self.allow_hidden and paths.is_hidden(path):
             raise HTTPError(404, f"directory does not exist: {path!r}")
+        await type_text_notebooks(self, path, entries)
         model = models.base_model(path, "directory", own_time)
         model.update(content=entries, format="json")
         return model
@@ -402,12 +473,18 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
     def _saved(self, path: str, model: dict[str, Any]) -> None:
         """What follows every save: remembered, post-save hooks, the event."""
         self._seen.remember(path)
+        self._existence.wrote(path)
         self.run_post_save_hooks(model=model, os_path=self._os_path(path))
         self.emit(data={"action": "save", "path": path})
 
     async def save(self, model: dict[str, Any], path: str = "") -> dict[str, Any]:
-        if model.get("chunk") is not None:  # a chunked upload (ChunkedUploadsMixin)
-            return await super().save(model, path)
+        """Save a model; never inside a folder being moved or deleted (409 at once)."""
+        async with self._locks.writing(paths.check_path(path)):
+            if model.get("chunk") is not None:  # a chunked upload (ChunkedUploadsMixin)
+                return await super().save(model, path)
+            return await self._save_whole(model, path)
+
+    async def _save_whole(self, model: dict[str, Any], path: str) -> dict[str, Any]:
         path = await self._prepare_write(path)
         self.run_pre_save_hooks(model=model, path=path)
         if "type" not in model:
@@ -482,6 +559,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         if await self.file_exists(path):
             raise HTTPError(400, f"Not a directory: {path}")
         info = await self.store.put(paths.marker(path), b"", content_type="application/directory")
+        self._existence.wrote(path, folder=True)
         self.emit(data={"action": "save", "path": path})
         return models.base_model(path, "directory", info.last_modified)
 
@@ -502,7 +580,12 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         if not path:
             raise HTTPError(400, "Can't delete root")
         await self._heal()
+        async with self._locks.tree([(path, "being deleted")]):
+            await self._delete_claimed(path)
+
+    async def _delete_claimed(self, path: str) -> None:
         self._seen.forget(path)
+        self._existence.forget(path)
         with store_errors(path):
             entry = await lookup.entry_at(self.store, path)
             if not entry:
@@ -520,6 +603,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
                 entry,
                 to_trash=self.delete_to_trash,
                 with_checkpoints=self._checkpoints_in_store,
+                lease=self._lease,
             )
             if self.delete_to_trash:
                 await self._trash_pruner.maybe_prune(self.store, self.trash_retention_days)
@@ -531,6 +615,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         if not path:
             raise HTTPError(400, "Can't delete root")
         await self.delete_file(path)
+        self._existence.forget(path)  # what was asked while it ran, too
         if not self._checkpoints_in_store:
             await self.checkpoints.delete_all_checkpoints(path)
         self.emit(data={"action": "delete", "path": path})
@@ -545,23 +630,40 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         if not old_path or not new_path:
             raise HTTPError(400, "Cannot rename the root folder")
         await self._heal()  # a half-done rename found here is settled before checking
+        claims = [
+            (old_path, f"being moved to {new_path}"),
+            (new_path, f"being made by moving {old_path}"),
+        ]
+        async with self._locks.tree(claims):
+            await self._rename_claimed(old_path, new_path)
+
+    async def _rename_claimed(self, old_path: str, new_path: str) -> None:
         if await self.exists(new_path):
             raise HTTPError(409, f"File already exists: {new_path}")
         if new_path.startswith(old_path + "/"):
             raise HTTPError(400, f"Cannot move {old_path} into itself")
         self._seen.forget(old_path)
+        self._existence.forget(old_path)
+        self._existence.forget(new_path)
         with store_errors(old_path):
             entry = await lookup.entry_at(self.store, old_path)
             if not entry:
                 raise HTTPError(404, f"File or directory does not exist: {old_path}")
             await folder_ops.move(
-                self.store, old_path, new_path, entry, with_checkpoints=self._checkpoints_in_store
+                self.store,
+                old_path,
+                new_path,
+                entry,
+                with_checkpoints=self._checkpoints_in_store,
+                lease=self._lease,
             )
 
     async def rename(self, old_path: str, new_path: str) -> None:
         """jupyter_server's ``rename``, whose checkpoints ``rename_file`` already moved
         when they are ours."""
         await self.rename_file(old_path, new_path)
+        self._existence.forget(paths.normalize(old_path))  # what was asked meanwhile, too
+        self._existence.forget(paths.normalize(new_path))
         if not self._checkpoints_in_store and old_path.strip("/") != new_path.strip("/"):
             await self.checkpoints.rename_all_checkpoints(old_path, new_path)
         self.emit(data={"action": "rename", "path": new_path, "source_path": old_path})
@@ -593,13 +695,17 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             else:
                 raise HTTPError(404, f"No such directory: {target_dir}")
             if is_file:
-                info = await self.store.copy(path, dest)
+                async with self._locks.writing(dest):
+                    info = await self.store.copy(path, dest)
                 if info.size < 0:  # the store's copy response did not say (Swift)
                     info = await self.store.head(dest)
                 self._seen.remember(dest)
+                self._existence.wrote(dest)
                 model = models.object_model(dest, info)
             else:
-                model = await self._copy_dir(path, dest)
+                claims = [(path, f"being copied to {dest}"), (dest, f"being copied from {path}")]
+                async with self._locks.tree(claims):
+                    model = await self._copy_dir(path, dest)
         self.emit(data={"action": "copy", "path": dest, "source_path": path})
         return model
 
