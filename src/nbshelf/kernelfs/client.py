@@ -141,11 +141,22 @@ class ShelfClient:
         data = resp.data  # type: ignore[attr-defined]
         return json.loads(data) if data else None
 
+    def open_stream(self, path: str, start: int, end: int | None = None) -> Stream:
+        """An open response with bytes ``start``..``end`` (default: to the end) of a file,
+        on a connection of its own (other calls may run while it is read)."""
+        own = ShelfClient.__new__(ShelfClient)
+        own.__dict__.update(self.__dict__)
+        own._local = threading.local()
+        last = "" if end is None else str(end - 1)
+        resp = own.request(
+            "GET", "data", headers={"Range": f"bytes={start}-{last}"}, stream=True, path=path
+        )
+        return Stream(own, resp, start)
+
     def stream(self, path: str, start: int, end: int, piece: int = 1 << 20) -> Iterator[bytes]:
         """Bytes ``start``..``end`` of a file, a piece at a time."""
-        resp = self.request(
-            "GET", "data", headers={"Range": f"bytes={start}-{end - 1}"}, stream=True, path=path
-        )
+        s = self.open_stream(path, start, end)
+        resp = s.resp
         try:
             while True:
                 chunk = resp.read(piece)
@@ -156,7 +167,38 @@ class ShelfClient:
             self._drop()
             raise ConnectionError(f"the Jupyter server at {self.url} dropped a read: {e}") from None
         finally:
-            resp.close()
+            s.close()
+
+
+class Stream:
+    """A file's bytes being received, from ``pos`` on."""
+
+    def __init__(self, client: ShelfClient, resp: http.client.HTTPResponse, pos: int) -> None:
+        self.client, self.resp, self.pos = client, resp, pos
+
+    def read(self, n: int) -> bytes:
+        """Exactly ``n`` bytes, fewer only at the end of the file."""
+        parts: list[bytes] = []
+        want = n
+        try:
+            while want > 0:
+                chunk = self.resp.read(want)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                want -= len(chunk)
+        except (OSError, http.client.HTTPException) as e:
+            self.close()
+            raise ConnectionError(
+                f"the Jupyter server at {self.client.url} dropped a read: {e}"
+            ) from None
+        data = b"".join(parts)
+        self.pos += len(data)
+        return data
+
+    def close(self) -> None:
+        self.resp.close()
+        self.client._drop()
 
 
 def _not_sent(e: BaseException) -> bool:

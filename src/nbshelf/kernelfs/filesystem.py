@@ -15,7 +15,7 @@ from typing import Any
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
-from .client import ENV_DIR, ShelfClient
+from .client import ENV_DIR, ShelfClient, Stream
 
 DEFAULT_BLOCK = 8 << 20  # bytes per read request and per upload chunk
 
@@ -277,6 +277,7 @@ class ShelfFile(AbstractBufferedFile):
             raise ValueError(f"shelf:// files open as 'rb' or 'wb', not {mode!r}")
         self._upload: str | None = None
         self._sent = 0
+        self._stream: Stream | None = None
         if mode == "xb" and fs.exists(path):
             raise FileExistsError(17, "File exists", path)
         super().__init__(fs, path, mode="wb" if mode == "xb" else mode, **kwargs)
@@ -288,10 +289,33 @@ class ShelfFile(AbstractBufferedFile):
         return str(self.path).strip("/")
 
     def _fetch_range(self, start: int, end: int) -> bytes:
+        """Sequential reads share one streamed response (one request for a whole file);
+        a seek elsewhere opens another from there."""
         end = min(end, self.size)
         if end <= start:
             return b""
-        return b"".join(self.fs.client.stream(self._api_path, start, end))
+        for attempt in (1, 2):
+            if self._stream is None or self._stream.pos != start:
+                self._close_stream()
+                self._stream = self.fs.client.open_stream(self._api_path, start)
+            try:
+                data = self._stream.read(end - start)
+            except ConnectionError:
+                self._stream = None
+                if attempt == 2:
+                    raise
+                continue
+            if len(data) < end - start:
+                self._close_stream()
+                raise OSError(f"{self.path} is shorter than it was when opened (changed?)")
+            return data
+        raise AssertionError("unreachable")
+
+    def _close_stream(self) -> None:
+        if self._stream is not None:
+            with contextlib.suppress(Exception):
+                self._stream.close()
+            self._stream = None
 
     def _initiate_upload(self) -> None:
         pass  # the upload starts with the first full block (small files: one PUT)
@@ -323,6 +347,7 @@ class ShelfFile(AbstractBufferedFile):
             self._upload = None
 
     def close(self) -> None:
+        self._close_stream()
         try:
             super().close()
         except BaseException:

@@ -48,6 +48,7 @@ from typing import Any
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
 from traitlets import Bool, Integer, Unicode
 from traitlets.config import Configurable
@@ -61,7 +62,7 @@ ENV_URL = "NBSHELF_SERVER_URL"
 ENV_TOKEN = "NBSHELF_KERNEL_TOKEN"
 ENV_DIR = "NBSHELF_NOTEBOOK_DIR"
 ENV_WORK = "NBSHELF_WORK_DIR"
-READ_PIECE = 4 << 20  # bytes read from the store, and written to the kernel, at a time
+READ_PIECE = 8 << 20  # bytes read from the store, and written to the kernel, at a time
 MAX_CHUNK = 64 << 20  # the largest upload chunk accepted in one request
 
 
@@ -306,7 +307,10 @@ class DataHandler(KernelFilesHandler):
             self.write(piece)
             pos += len(piece)
             del piece
-            await self.flush()
+            try:
+                await self.flush()  # waits for the kernel: at most a piece is held here
+            except StreamClosedError:
+                return  # the kernel read what it wanted (a seek elsewhere, a close)
         self.finish()
 
     @web.authenticated
