@@ -32,7 +32,13 @@ TITLES = {
     "conflicts_detected": "Concurrent edits detected",
     "recoveries": "Interrupted operations recovered",
     "bytes_lost": "Bytes lost (must be 0)",
+    "server_errors": "5xx answers to bad or hostile input (must be 0)",
+    "shared_links_opened": "Shared links opened anonymously",
+    "browser_opened": "Hostile links opened in Chromium",
+    "scripts_ran": "Scripts that ran in a shared page (must be 0)",
 }
+#: Categories whose every count must be 0: render.py exits 1 otherwise.
+MUST_BE_ZERO = ("bytes_lost", "server_errors", "scripts_ran")
 
 
 def render(ledger: dict[str, dict[str, int]]) -> str:
@@ -88,6 +94,10 @@ def main(argv: list[str]) -> int:
             print(f"({DOC.relative_to(ROOT)} already shows this run)", file=sys.stderr)
     if lost:
         print(f"\n{lost} bytes lost", file=sys.stderr)
+        return 1
+    bad = {c: sum(ledger.get(c, {}).values()) for c in MUST_BE_ZERO}
+    if any(bad.values()):
+        print(f"\nmust be 0: {bad}", file=sys.stderr)
         return 1
     return 0
 
