@@ -16,7 +16,7 @@ from typing import Any
 from ..share.config import ShareConfig
 from ..share.models import Share, ShareError, human_duration, parse_duration
 from ..share.publish import ShareService, revoked_message
-from ..stores import StoreError
+from ..stores import InvalidKey, StoreError
 from ._common import ENV_STORE, add_store_options, fail, open_cli_store
 
 
@@ -128,4 +128,4 @@ def run(args: argparse.Namespace) -> int:
         return 2 if e.status < 500 else 1  # 2: what was given is wrong (a bad path, no such id)
     except StoreError as e:
         print(f"nbshelf share: error: {e}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(e, InvalidKey) else 1
