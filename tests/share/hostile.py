@@ -66,9 +66,10 @@ class _Live(HTMLParser):
                 self.problems.append(f"<{tag} {name}=>")
             if name in ("srcdoc", "http-equiv") and not self.in_head:
                 self.problems.append(f"<{tag} {name}=>")
-            if name in URL_ATTRS and (v.startswith(("javascript:", "vbscript:"))
-                                      or (v.startswith("data:") and not (
-                                          tag == "img" and v.startswith("data:image/")))):
+            if name in URL_ATTRS and (
+                v.startswith(("javascript:", "vbscript:"))
+                or (v.startswith("data:") and not (tag == "img" and v.startswith("data:image/")))
+            ):
                 self.problems.append(f"<{tag} {name}={v[:30]}>")
             if name == "style" and any(x in v for x in ("expression", "url(", "javascript")):
                 self.problems.append(f"<{tag} style={v[:30]}>")
@@ -152,10 +153,10 @@ def _notebooks() -> list[Hostile]:
     items = [
         H("width-trick.ipynb", "unquoted image width in output metadata (nbconvert lab)",
           _nb("width-trick.ipynb", outputs=[_display(
-              {"image/png": PNG}, {"image/png": {"width": f"1 onerror={JS}"}})])),
+              {"image/png": PNG}, {"image/png": {"width": f"1 onload={JS} onerror={JS}"}})])),
         H("height-trick.ipynb", "unquoted jpeg height in output metadata",
           _nb("height-trick.ipynb", outputs=[_display(
-              {"image/jpeg": PNG}, {"image/jpeg": {"height": "1 onerror=window.__pwned=1"}})])),
+              {"image/jpeg": PNG}, {"image/jpeg": {"height": f"1 onload={JS} onerror={JS}"}})])),
         H("width-top.ipynb", "width/height at the top of the output metadata",
           _nb("width-top.ipynb", outputs=[_display(
               {"image/png": PNG}, {"width": "2 onload=window.__pwned=1", "height": "x"})])),
