@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from nbshelf.kernelfs import ShelfFileSystem
 from tests.kernels.kernel import execute, start_session
@@ -65,16 +66,35 @@ print(json.dumps({{"sent": sent.hexdigest(), "got": got.hexdigest(), "n": n,
 """
 
 
+def _status_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} for {pid}")
+
+
+def _reset_peak(pid: int) -> float:
+    """Reset a process's memory high-water mark (Linux clear_refs 5); its RSS now."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return _status_mb(pid, "VmRSS")
+
+
 def test_200_mb_streamed_both_ways_with_bounded_kernel_memory(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "proj").mkdir(parents=True)
     srv = NbshelfServer(root, f"--ShelfKernels.work_dir={tmp_path / 'work'}").start()
     try:
         kid = start_session(srv, "proj/big.ipynb")
+        execute(srv, kid, "import fsspec, hashlib, json, random")  # imports before the base
+        assert srv.proc is not None
+        server_base = _reset_peak(srv.proc.pid)
         out = json.loads(execute(srv, kid, BIG_CODE, timeout=280).strip().splitlines()[-1])
+        server_peak = _status_mb(srv.proc.pid, "VmHWM") - server_base
     finally:
         srv.stop()
     print(f"\nkernel memory streaming {BIG_MB} MB through shelf://: {out}")
+    print(f"server peak growth over both directions: {server_peak:.1f} MB")
+    assert server_peak < 2 * BOUND_MB  # the server holds no whole file either
     assert out["n"] == BIG_MB << 20
     assert out["got"] == out["sent"]
     on_disk = hashlib.md5()
@@ -100,6 +120,20 @@ def test_a_restarted_server_answers_the_next_call(tmp_path: Path) -> None:
             env["NBSHELF_SERVER_URL"], env["NBSHELF_KERNEL_TOKEN"], skip_instance_cache=True
         )
         fs.pipe("x.txt", b"before")
+        # the kernel's token opens the kernel-files endpoints and nothing else
+        tok = env["NBSHELF_KERNEL_TOKEN"]
+        for scheme in ("nbshelf-kernel", "token"):
+            for api in ("/api/contents", "/api/kernels", "/api/sessions", "/nbshelf/api/status"):
+                r = requests.get(
+                    srv.url + api, headers={"Authorization": f"{scheme} {tok}"}, timeout=30
+                )
+                assert r.status_code == 403, (scheme, api, r.status_code)
+        r = requests.get(
+            srv.url + "/nbshelf/api/kernel-files/list",
+            headers={"Authorization": "nbshelf-kernel not-the-token"},
+            timeout=30,
+        )
+        assert r.status_code == 403
         srv.stop()
         t0 = time.monotonic()
         with pytest.raises(ConnectionError) as e:
