@@ -20,6 +20,7 @@ Revoking deletes the snapshot objects, so every kind of link stops working
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import posixpath
 from typing import Any
@@ -209,19 +210,47 @@ class ShareService:
         if share.expired:
             raise ShareError(409, "This share has expired: share the file again")
         data = await self._read(share.path)
-        await self._publish(share, data, base_url)
-        share.updated = utcnow()
-        await self.records.save(share)
+        try:
+            await self._publish(share, data, base_url)
+            share.updated = utcnow()
+            await self._store_errors(self.records.save(share))
+        except BaseException:
+            # half published (a store error on the second file): a revoke that came in
+            # meanwhile must still win
+            with contextlib.suppress(Exception):
+                await self._withdraw_if_revoked(share)
+            raise
+        if await self._withdraw_if_revoked(share):
+            raise ShareError(
+                409, "This share was revoked while it was being updated: the link stays revoked"
+            )
         log.info("nbshelf: updated share %s of %s", share.id, share.path)
         return share
 
+    async def _withdraw_if_revoked(self, share: Share) -> bool:
+        """A revoke that came in while ``share`` was being published wins: its tombstone
+        (written before it unpublished) is looked for again (1 HEAD), and if it is there
+        what the update published is deleted and the record rewritten as revoked."""
+        revoked = await self._store_errors(self.records.revoked_at(share.id))
+        if revoked is None:
+            return False
+        await self._store_errors(self._unpublish(share))
+        share.revoked = revoked
+        await self._store_errors(self.records.save(share))
+        log.info("nbshelf: update of share %s withdrawn: revoked meanwhile", share.id)
+        return True
+
     async def revoke(self, share_id: str) -> Share:
+        """Tombstone first (so a racing update sees it and withdraws), then the snapshot
+        goes, then the record says revoked. Each step is idempotent: revoking again
+        deletes a snapshot a crashed update may have left."""
         share = await self.get(share_id)
+        await self._store_errors(self.records.mark_revoked(share.id))
+        await self._store_errors(self._unpublish(share))
         if share.revoked is None:
-            await self._store_errors(self._unpublish(share))
-            share.revoked = utcnow()
-            await self._store_errors(self.records.save(share))
             log.info("nbshelf: revoked share %s of %s", share.id, share.path)
+        share.revoked = share.revoked or utcnow()
+        await self._store_errors(self.records.save(share))
         return share
 
     async def open_served(self, share_id: str, name: str) -> tuple[bytes, str]:
