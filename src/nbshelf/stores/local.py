@@ -304,7 +304,16 @@ class LocalStore(ObjectStore):
             if tmp:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-        return self._info(key, path, path.stat(), md5=md5)
+        # what was written, from the file's own descriptor: a delete racing right after the
+        # rename must not turn a put that landed into NotFound
+        return ObjectInfo(
+            key=key,
+            size=st.st_size,
+            last_modified=_mtime(st),
+            etag=md5,
+            content_type=content_type or mimetypes.guess_type(key)[0] or "application/octet-stream",
+            metadata=dict(metadata or {}),
+        )
 
     async def _delete(self, keys: Sequence[str]) -> None:
         self.requests.add("DELETE", len(keys))
