@@ -89,6 +89,11 @@ class NbshelfServer:
         env = {**os.environ, "JUPYTER_PLATFORM_DIRS": "1", **self.env}
         env["JUPYTER_CONFIG_DIR"] = str(self.root.parent / f"{self.root.name}-config")
         env["JUPYTER_RUNTIME_DIR"] = str(self.root.parent / f"{self.root.name}-runtime")
+        # kernels of notebooks in object stores work in a folder beside the test's root
+        # (not in the user's Jupyter data folder): nbshelf.server.kernel_files
+        env["NBSHELF_WORK_DIR"] = env.get("NBSHELF_WORK_DIR") or str(
+            self.root.parent / f"{self.root.name}-work"
+        )
         if not self.ecosystem:
             self._without_ecosystem(Path(env["JUPYTER_CONFIG_DIR"]))
         with open(self.log_path, "wb") as log:
