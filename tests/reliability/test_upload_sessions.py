@@ -92,7 +92,7 @@ def chunks_of(data: bytes) -> list[tuple[int, bytes]]:
 def test_interleaved_chunks_a1_b1_a2_alast_never_mix(
     served: tuple[NbshelfServer, Path], ledger: Ledger
 ) -> None:
-    srv, spool = served
+    srv, _ = served
     a, b = os.urandom(3 * CHUNK), os.urandom(3 * CHUNK)
     path = f"mix-{uuid.uuid4().hex[:6]}.bin"
     assert put_chunk(srv, path, 1, a[:CHUNK]).status_code == 201
@@ -112,7 +112,7 @@ def test_interleaved_chunks_a1_b1_a2_alast_never_mix(
 def test_concurrent_uploads_to_one_path_each_land_whole_or_fail_4xx(
     served: tuple[NbshelfServer, Path], ledger: Ledger
 ) -> None:
-    srv, spool = served
+    srv, _ = served
     mixed = refused = landed = 0
     for rnd in range(ROUNDS):
         path = f"race/r{rnd}.bin"
