@@ -74,8 +74,8 @@ def test_tables_code_links_kept() -> None:
         '<div class="highlight"><pre><span class="nb">print</span></pre></div>'
         '<a href="https://jupyter.org">j</a><a href="#x">x</a>'
     )
-    assert "<table>" in html and 'colspan="2"' in html and "text-align:right" in html.replace(
-        " ", ""
+    assert (
+        "<table>" in html and 'colspan="2"' in html and "text-align:right" in html.replace(" ", "")
     )
     assert '<span class="nb">print</span>' in html
     assert 'href="https://jupyter.org"' in html and 'href="#x"' in html

@@ -37,6 +37,7 @@ import base64
 import copy
 import functools
 import html
+import json
 import re
 import threading
 from typing import Any
@@ -190,7 +191,16 @@ def _read(data: bytes, title: str) -> Any:
     try:
         return nbformat.reads(text, as_version=4)
     except Exception as e:  # nbformat raises several kinds for bad JSON / schema
-        raise ShareError(400, f"{title} is not a valid notebook ({_why(e)})") from None
+        first = e
+    try:  # a v4 notebook the contents API saved with a validation message: repair it
+        d = json.loads(text)
+        if not (
+            isinstance(d, dict) and d.get("nbformat") == 4 and isinstance(d.get("cells"), list)
+        ):
+            raise ValueError(d)
+        return _repaired(d)
+    except Exception:
+        raise ShareError(400, f"{title} is not a valid notebook ({_why(first)})") from None
 
 
 def _why(e: Exception) -> str:
@@ -199,16 +209,42 @@ def _why(e: Exception) -> str:
 
 
 def _repaired(nb: Any) -> Any:
-    """A notebook nbformat can validate, as far as it can repair it (what is stored is
-    shared: unknown metadata stripped, duplicate cell ids renumbered)."""
+    """A notebook nbformat can validate, as far as it can be repaired (what is stored is
+    shared): unknown cell types become raw cells, code cells get their ``outputs``,
+    unknown outputs are dropped, duplicate cell ids renumbered, invalid metadata
+    stripped."""
+    import nbformat
     from nbformat.validator import normalize
 
-    _, fixed = normalize(
-        copy.deepcopy(dict(nb)), repair_duplicate_cell_ids=True, strip_invalid_metadata=True
-    )
-    import nbformat
-
+    d = copy.deepcopy(dict(nb))
+    seen: set[str] = set()
+    cells = []
+    for i, cell in enumerate(d.get("cells") or []):
+        if not isinstance(cell, dict):
+            continue
+        kind = cell.get("cell_type")
+        if kind not in ("code", "markdown", "raw"):
+            cell = {"cell_type": "raw", "source": cell.get("source", ""), "metadata": {}}
+        if kind == "code":
+            outputs = cell.get("outputs")
+            cell["outputs"] = [
+                o
+                for o in (outputs if isinstance(outputs, list) else [])
+                if isinstance(o, dict) and o.get("output_type") in _OUTPUT_TYPES
+            ]
+            cell.setdefault("execution_count", None)
+        cell.setdefault("metadata", {})
+        cid = cell.get("id")
+        if not isinstance(cid, str) or cid in seen:
+            cell["id"] = f"cell-{i}"
+        seen.add(cell["id"])
+        cells.append(cell)
+    d["cells"] = cells
+    _, fixed = normalize(d, strip_invalid_metadata=True)
     return nbformat.from_dict(fixed)
+
+
+_OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error"})
 
 
 def render_html_sync(data: bytes, title: str) -> bytes:
@@ -236,7 +272,7 @@ def page(rendered: str, title: str, styles: str = "", body_tag: str = "<body>") 
     """The rendered document's body, sanitised, in nbshelf's own head."""
     clean = sanitize(rendered).strip()
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{html.escape(PAGE_CSP)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
         '<meta name="referrer" content="no-referrer">\n'
