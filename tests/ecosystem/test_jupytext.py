@@ -1,0 +1,158 @@
+"""jupytext 1.19 (its server extension wraps nbshelf's contents manager) on a real
+``nbshelf serve``: paired notebooks, text notebooks typed in listings as jupytext says,
+and the store requests of an open, a poll and a save with jupytext on, exactly.
+
+jupytext looks for 12 configuration files in the notebook's folder and in every folder
+above it on each open and save, and asks whether the notebook is a folder: without
+nbshelf's short-lived cache of "not found" answers (contents/existence.py) that is about
+25 HEAD + 2 LIST per request on an object store.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ecosystem.conftest import Served, notebook, unique
+
+
+def _open(eco: Served, path: str) -> dict:  # type: ignore[type-arg]
+    r = eco.api("GET", f"/api/contents/{path}", params={"type": "notebook", "content": 1})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _poll(eco: Served, path: str) -> dict:  # type: ignore[type-arg]
+    r = eco.api("GET", f"/api/contents/{path}", params={"content": 0, "hash": 1})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _types(eco: Served, folder: str) -> dict[str, str]:
+    listing = eco.api("GET", f"/api/contents/{folder}").json()["content"]
+    return {e["name"]: e["type"] for e in listing}
+
+
+@pytest.mark.parametrize("eco", ["memory", "s3-moto", "swift"], indirect=True)
+def test_requests_per_open_poll_save_with_jupytext(eco: Served) -> None:
+    """Exact store requests with jupytext on (the cache's answers all younger than its
+    age, see conftest). The local store is left out: there every probe is a stat."""
+    eco.api("GET", "/api/contents")  # the root is listed (as the file browser does)
+    save = eco.save_cost
+    folder = unique("jt")
+    before = eco.counts()
+    eco.folder(folder)
+    # a new folder: 1 PUT of its marker (+ the S3 HEAD of the PUT's time); on S3 jupytext's
+    # file_exists of the folder's name is a HEAD too (the marker is inside the folder)
+    assert eco.since(before) == ({"PUT": 1, "HEAD": 1} if eco.kind == "s3" else {"PUT": 1})
+
+    path = f"{folder}/n.ipynb"
+    before = eco.counts()
+    eco.save(path, notebook("x = 1"))
+    # first save in a folder: the handler's HEAD (not found), then jupytext's 12 probes
+    # in the folder are one LIST of it; the root's are answered by its listing
+    assert eco.since(before) == {"HEAD": save.get("HEAD", 0) + 1, "LIST": 1, "PUT": 1}
+
+    before = eco.counts()
+    assert _open(eco, path)["content"]["cells"][0]["source"] == "x = 1"
+    assert eco.since(before) == {"GET": 1}  # open: 1 GET, as without jupytext
+
+    before = eco.counts()
+    assert _poll(eco, path)["hash"]
+    assert eco.since(before) == {"HEAD": 1}  # poll: 1 HEAD
+
+    before = eco.counts()
+    eco.save(path, notebook("x = 2"))
+    assert eco.since(before) == save  # save: 1 PUT (S3: + 1 HEAD)
+
+    before = eco.counts()
+    assert _types(eco, folder) == {"n.ipynb": "notebook"}
+    assert eco.since(before) == {"LIST": 1}  # listing: 1 LIST, nothing per entry
+
+    # a paired notebook: both files are written, read and polled
+    pair = notebook("y = 1")
+    pair["metadata"]["jupytext"] = {"formats": "ipynb,py:percent"}
+    before = eco.counts()
+    eco.save(f"{folder}/pair.ipynb", pair)
+    assert eco.since(before) == {k: 2 * v for k, v in save.items()}
+    before = eco.counts()
+    assert _open(eco, f"{folder}/pair.ipynb")["content"]["cells"][0]["source"] == "y = 1"
+    assert eco.since(before) == {"GET": 2, "HEAD": 1}  # both files, the .py's time
+    before = eco.counts()
+    _poll(eco, f"{folder}/pair.ipynb")
+    assert eco.since(before) == {"HEAD": 3}  # both times, and the .py's hash
+
+
+def test_text_notebooks_are_listed_as_jupytext_says(eco: Served) -> None:
+    folder = unique("types")
+    eco.folder(folder)
+    pair = notebook("z = 1")
+    pair["metadata"]["jupytext"] = {"formats": "ipynb,py:percent"}
+    eco.save(f"{folder}/pair.ipynb", pair)
+    r = eco.api(
+        "PUT",
+        f"/api/contents/{folder}/data.csv",
+        json={"type": "file", "format": "text", "content": "a,b\n1,2\n"},
+    )
+    assert r.status_code == 201
+    # as jupyter_server's file manager under jupytext lists them (it calls jupytext's get
+    # per entry): .py and .md are notebooks, other files are files
+    eco.api(
+        "PUT",
+        f"/api/contents/{folder}/notes.md",
+        json={"type": "file", "format": "text", "content": "# Notes\n"},
+    )
+    assert _types(eco, folder) == {
+        "pair.ipynb": "notebook",
+        "pair.py": "notebook",
+        "data.csv": "file",
+        "notes.md": "notebook",
+    }
+    # a jupytext.toml saved by this server applies at once (its cached "not found" is
+    # forgotten by the save)
+    r = eco.api(
+        "PUT",
+        f"/api/contents/{folder}/jupytext.toml",
+        json={"type": "file", "format": "text", "content": 'notebook_extensions = ["ipynb"]\n'},
+    )
+    assert r.status_code == 201
+    # jupytext reads a folder's configuration again when a notebook is opened or saved
+    # there (listings reuse it), on any contents manager
+    _open(eco, f"{folder}/pair.ipynb")
+    assert _types(eco, folder) == {
+        "pair.ipynb": "notebook",
+        "pair.py": "file",
+        "data.csv": "file",
+        "notes.md": "file",
+        "jupytext.toml": "file",
+    }
+
+
+def test_paired_notebook_edited_on_either_side(eco: Served) -> None:
+    folder = unique("pair")
+    eco.folder(folder)
+    pair = notebook("a = 1")
+    pair["metadata"]["jupytext"] = {"formats": "ipynb,py:percent"}
+    eco.save(f"{folder}/p.ipynb", pair)
+    text = eco.api("GET", f"/api/contents/{folder}/p.py", params={"type": "file"}).json()
+    assert "a = 1" in text["content"] and "# %%" in text["content"]
+    # the text side edited (as in an editor): the notebook opens with the new source
+    edited = text["content"].replace("a = 1", "a = 2")
+    r = eco.api(
+        "PUT",
+        f"/api/contents/{folder}/p.py",
+        json={"type": "file", "format": "text", "content": edited},
+    )
+    assert r.status_code == 200
+    assert _open(eco, f"{folder}/p.ipynb")["content"]["cells"][0]["source"] == "a = 2"
+    # the notebook side edited: the text file follows
+    opened = _open(eco, f"{folder}/p.py")["content"]
+    opened["cells"][0]["source"] = "a = 3"
+    eco.save(f"{folder}/p.py", opened)
+    text = eco.api("GET", f"/api/contents/{folder}/p.py", params={"type": "file"}).json()
+    assert "a = 3" in text["content"]
+    # rename moves both files
+    r = eco.api(
+        "PATCH", f"/api/contents/{folder}/p.ipynb", json={"path": f"{folder}/q.ipynb"}
+    )
+    assert r.status_code == 200, r.text
+    assert set(_types(eco, folder)) == {"q.ipynb", "q.py"}
