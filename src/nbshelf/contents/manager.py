@@ -15,8 +15,9 @@ a path), ``folder_ops`` (journalled moves and deletes, and their recovery), ``up
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -25,7 +26,7 @@ from jupyter_server.services.contents.manager import AsyncContentsManager, copy_
 from tornado.web import HTTPError
 from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default, observe
 
-from ..stores import ENV_STORE, NotFound, ObjectStore, StoreError, open_store
+from ..stores import ENV_STORE, NotFound, ObjectInfo, ObjectStore, StoreError, open_store
 from . import folder_ops, lookup, models, paths
 from .checkpoints import ShelfCheckpoints
 from .errors import store_errors
@@ -723,6 +724,21 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             await self.store.put(paths.marker(dest), b"", content_type="application/directory")
         model = await self._dir_model(dest, content=False)
         assert model is not None
+        return model
+
+    # ------------------------------------------------------------ writers beside the API
+    @contextlib.asynccontextmanager
+    async def writing(self, path: str) -> AsyncIterator[str]:
+        """For code that puts a file into the store itself (``server.kernel_files`` streams
+        kernels' files): the checked path, held like a save against folder moves and
+        deletes (409 at once inside one). Call :meth:`wrote` after the put."""
+        async with self._locks.writing(paths.check_path(path)):
+            yield await self._prepare_write(path)
+
+    def wrote(self, path: str, info: ObjectInfo) -> dict[str, Any]:
+        """What follows a save made that way (caches, post-save hooks, the event): its model."""
+        model = models.object_model(path, info)
+        self._saved(path, model)
         return model
 
     # ------------------------------------------------------------ misc

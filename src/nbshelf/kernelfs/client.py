@@ -221,8 +221,10 @@ def _error(status: int, body: bytes, path: str, url: str) -> OSError:
         return FileNotFoundError(2, message or "No such file or directory", path)
     if status in (401, 403):
         return PermissionError(13, message or "Permission denied", path)
-    if status == 409:
+    if status == 409 and "exist" in message.lower():
         return FileExistsError(17, message or "File exists", path)
+    if status == 409:  # a folder being moved or deleted, a file changed while read
+        return OSError(16, text, path)
     if status == 400 and reason == "NotEmpty":
         return OSError(39, message, path)
     if status == 400:

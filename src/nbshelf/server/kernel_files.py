@@ -22,7 +22,10 @@ before), and a local working folder mirroring the notebook's folder elsewhere
 Every path passes :func:`nbshelf.contents.paths.check_path` (``.nbshelf/`` and paths
 leaving the store are refused), hidden files are refused unless
 ``ContentsManager.allow_hidden``, listings, folders, moves and deletes go through the
-contents manager (the trash, checkpoints and journalled folder operations included).
+contents manager (the trash, checkpoints and journalled folder operations included), and
+a file's put is held like a save (``ShelfContentsManager.writing``: 409 inside a folder
+being moved or deleted) and followed by what follows a save (``wrote``: caches,
+post-save hooks, the event).
 Reads stream from the store by byte ranges (``ObjectStore.get_range``), writes are
 chunked into a spool file on the server's disk and put once whole: neither side holds
 a large file in memory.
@@ -318,8 +321,12 @@ class DataHandler(KernelFilesHandler):
         path = self.api_path()
         await _writable(self, path)
         body = self.request.body
-        with store_errors(path):
-            info = await self.cm.store.put(path, body, content_type=mimetypes.guess_type(path)[0])
+        async with self.cm.writing(path) as path:
+            with store_errors(path):
+                info = await self.cm.store.put(
+                    path, body, content_type=mimetypes.guess_type(path)[0]
+                )
+            self.cm.wrote(path, info)
         self.reply({"name": path, "type": "file", "size": info.size})
 
 
@@ -371,10 +378,12 @@ class UploadHandler(KernelFilesHandler):
             if expected >= 0 and expected != up.size:
                 raise HTTPError(409, f"{expected} bytes written, {up.size} received")
             try:
-                with store_errors(up.path), open(up.file, "rb") as f:
-                    info = await self.cm.store.put(
-                        up.path, f, content_type=mimetypes.guess_type(up.path)[0]
-                    )
+                async with self.cm.writing(up.path) as path:
+                    with store_errors(path), open(up.file, "rb") as f:
+                        info = await self.cm.store.put(
+                            path, f, content_type=mimetypes.guess_type(path)[0]
+                        )
+                    self.cm.wrote(path, info)
             finally:
                 self.uploads.drop(uid)
         self.reply({"name": up.path, "type": "file", "size": info.size})
@@ -481,9 +490,9 @@ def _is_ipykernel(km: Any, kernel_name: str | None) -> bool:
 def setup(serverapp: Any) -> None:
     """Add the endpoints and give the kernels this server starts what shelf:// needs."""
     settings = ShelfKernels(parent=serverapp)
-    if not settings.enabled:
-        return
     cm = serverapp.contents_manager
+    if not settings.enabled or not isinstance(cm, ShelfContentsManager):
+        return  # the endpoints answer from nbshelf's store, through its manager
     web_app = serverapp.web_app
     secret = serverapp.cookie_secret or secrets.token_bytes(32)
     token = kernel_token(secret if isinstance(secret, bytes) else str(secret).encode())
@@ -512,7 +521,7 @@ def setup(serverapp: Any) -> None:
     atexit.register(shutil.rmtree, folder, True)
 
     km = getattr(serverapp, "kernel_manager", None)
-    if km is None or not isinstance(cm, ShelfContentsManager):
+    if km is None:
         return
     work_dir = settings.work_dir or _default_work_dir(cm)
     original_cwd = km.cwd_for_path
