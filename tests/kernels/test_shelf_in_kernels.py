@@ -147,6 +147,12 @@ with fsspec.open("shelf://out/result.parquet", "rb") as f:
     pq = pl.read_parquet(f)
 with fsspec.open("shelf://out/polars.csv", "wb") as f:
     pq.write_csv(f)
+import numpy as np, xarray as xr
+grid = xr.Dataset({"t": (("y", "x"), np.arange(6.0).reshape(2, 3))}, coords={"x": [10, 20, 30]})
+with fsspec.open("shelf://out/grid.nc", "wb") as f:
+    f.write(bytes(grid.to_netcdf(engine="scipy")))
+with fsspec.open("shelf://out/grid.nc", "rb") as f:
+    xs = xr.open_dataset(f, engine="scipy").load()
 local = io.BytesIO(); df.to_parquet(local, index=False)
 buf = io.BytesIO(); fig.savefig(buf, format="png", metadata={"Software": None})
 print(json.dumps({
@@ -157,6 +163,7 @@ print(json.dumps({
     "info": fs.info("data.csv")["size"],
     "png": buf.getvalue().hex(), "cwd": os.getcwd(),
     "polars": [list(pl_shape), str(pl_direct)],
+    "xarray": [float(xs["t"].sum()), xs["x"].values.tolist()],
     "env": dict(os.environ),
 }))
 """
@@ -172,7 +179,9 @@ def test_pandas_parquet_png_next_to_the_notebook(served: Served) -> None:
     assert out["notes"] == "hello from the kernel\n"
     print("polars read_csv('shelf://...') directly:", out["polars"][1])
     assert out["polars"][0] == [3, 2]
+    assert out["xarray"] == [15.0, [10, 20, 30]]
     assert out["ls"] == [
+        "/proj/sub/out/grid.nc",
         "/proj/sub/out/polars.csv",
         "/proj/sub/out/result.parquet",
         "/proj/sub/out/temps.png",
@@ -184,7 +193,7 @@ def test_pandas_parquet_png_next_to_the_notebook(served: Served) -> None:
     r = srv.api("GET", "/api/contents/proj/sub/out")
     assert r.ok, r.text
     listed = sorted(e["name"] for e in r.json()["content"])
-    assert listed == ["polars.csv", "result.parquet", "temps.png"]
+    assert listed == ["grid.nc", "polars.csv", "result.parquet", "temps.png"]
     # stored byte-exact: the PNG is the one the kernel drew; the parquet file reads back
     assert served.read_back("proj/sub/out/temps.png") == bytes.fromhex(out["png"])
     parquet = served.read_back("proj/sub/out/result.parquet")
