@@ -32,10 +32,11 @@ class MotoServer:
     access_key: str = ACCESS_KEY
     secret_key: str = SECRET_KEY
     region: str = REGION
+    kind: str = "moto"  # what the run summary counts it as
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            stopped("moto")
+            stopped(self.kind)
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(10)
@@ -55,19 +56,22 @@ class MotoServer:
         self.stop()
 
 
-def start_moto(timeout: float = 30.0) -> MotoServer:
-    """Start ``python -m moto.server`` and wait until it answers."""
+def start_moto(
+    timeout: float = 30.0, *, env: dict[str, str] | None = None, kind: str = "moto"
+) -> MotoServer:
+    """Start ``python -m moto.server`` (with ``env`` added to its environment) and wait
+    until it answers."""
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
         raise ServerUnavailable("moto's server is not installed: pip install 'moto[server]'")
     port = free_port()
-    started("moto")
+    started(kind)
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
-    server = MotoServer(proc, f"http://127.0.0.1:{port}")
+    server = MotoServer(proc, f"http://127.0.0.1:{port}", kind=kind)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -10,6 +10,7 @@ fixture             what
 ``keystone_swift``  a second Swift, configured to trust ``keystone_server``
                     (authtoken + keystoneauth: a different server, not a restart)
 ``moto_server``     moto's S3 server
+``moto_iam_server`` a second moto with its IAM checks on (scoped users get AccessDenied)
 ``azurite_server``  Azurite (Azure Blob emulator)
 ``moto_s3``,        the S3 API of moto / of the Swift above, as an S3Target
 ``swift_s3``
@@ -46,7 +47,7 @@ T = TypeVar("T")
 
 #: the kinds of server the suite starts and shares (others, e.g. ``nbshelf serve``, are
 #: the system under test, started by the tests with the configuration they test)
-REAL_SERVERS = ("swift", "swift (keystone)", "keystone", "moto", "azurite")
+REAL_SERVERS = ("swift", "swift (keystone)", "keystone", "moto", "moto (IAM)", "azurite")
 
 
 def _start(what: str, start: Callable[[], T]) -> T:
@@ -96,6 +97,17 @@ def moto_server() -> Iterator[Any]:
     from .moto_server import start_moto
 
     server = _start("moto", start_moto)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_iam_server() -> Iterator[Any]:
+    """A second moto, with IAM checks on (users allowed less than everything get
+    AccessDenied): tests/servers/moto_iam.py."""
+    from .moto_iam import start_moto_iam
+
+    server = _start("moto (IAM)", start_moto_iam)
     yield server
     server.stop()
 

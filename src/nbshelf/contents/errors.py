@@ -13,6 +13,7 @@ from ..stores import (
     IntegrityError,
     InvalidKey,
     NotFound,
+    PermissionDenied,
     StoreError,
     Unavailable,
     Unsupported,
@@ -33,6 +34,8 @@ def http_error(e: StoreError, path: str) -> HTTPError:
         return HTTPError(400, f"Invalid path {path!r}: {e.message}")
     if isinstance(e, Unsupported):
         return HTTPError(501, str(e))
+    if isinstance(e, PermissionDenied):
+        return HTTPError(403, denied_message(e, path))
     if isinstance(e, AuthFailed):
         return HTTPError(
             503, f"The notebook store refused nbshelf's credentials ({e}); check them."
@@ -46,6 +49,28 @@ def http_error(e: StoreError, path: str) -> HTTPError:
             503, f"The notebook store is unavailable ({e}); check that it is running and reachable."
         )
     return HTTPError(503, f"The notebook store failed: {e}")
+
+
+#: what each operation of the store interface is called in a message
+_DOING = {
+    "read": "read",
+    "list": "list",
+    "write": "write",
+    "delete": "delete",
+    "copy": "copy",
+}
+
+
+def denied_message(e: PermissionDenied, path: str) -> str:
+    """What the user reads when the store refused an operation (HTTP 403): which operation,
+    on what, and that the credentials lack that permission."""
+    op = _DOING.get(e.operation, e.operation or "access")
+    what = path or e.key or ""
+    return (
+        f"The notebook store refused to {op} {what!r}: nbshelf's credentials lack the "
+        f"permission to {op} there ({e}). Ask for credentials that may {op} objects in "
+        "this store, or work where they may."
+    )
 
 
 @contextlib.contextmanager

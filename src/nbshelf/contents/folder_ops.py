@@ -24,12 +24,13 @@ from datetime import datetime, timedelta, timezone
 
 from tornado.web import HTTPError
 
-from ..stores import ObjectInfo, ObjectStore, StoreError
+from ..stores import ObjectInfo, ObjectStore, PermissionDenied, StoreError
 from . import journal, layout
 from .checkpoints import delete_checkpoints, move_checkpoints
 from .journal import Journal
 from .locks import overlaps
 from .lookup import Entry, keys_under, objects_under
+from .refused import undo_refused_move
 from .trash import copy_to_trash
 
 log = logging.getLogger("nbshelf")
@@ -102,7 +103,13 @@ async def _copy_then_delete(
             await held.renew()  # the journal names every key before it is deleted
             await _copy_or_undo(store, more, None)
             pairs = [*pairs, *(pair for pair in more if pair[0] not in known)]
-    await store.delete([src for src, _ in pairs])
+    try:
+        await store.delete([src for src, _ in pairs])
+    except PermissionDenied as e:  # copies landed, the sources may not be deleted
+        denied, undone = await undo_refused_move(store, pairs, e)
+        if held is not None and undone:
+            held.undone = True  # nothing to recover: remove the journal
+        raise denied from None
 
 
 async def _copy_or_undo(

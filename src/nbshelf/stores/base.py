@@ -21,7 +21,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, TypeVar
 
-from .errors import Conflict, IntegrityError, InvalidKey, StoreError, Unavailable
+from .errors import (
+    Conflict,
+    IntegrityError,
+    InvalidKey,
+    PermissionDenied,
+    StoreError,
+    Unavailable,
+)
 from .location import StoreLocation, resolve
 
 T = TypeVar("T")
@@ -301,12 +308,12 @@ class ObjectStore(abc.ABC):
     # ------------------------------------------------------------ public API
     async def head(self, key: str) -> ObjectInfo:
         full = self._full(key)
-        info = await self._retrying(lambda: self._head(full), key)
+        info = await self._retrying(lambda: self._head(full), key, op="read")
         return self._rel(info)
 
     async def get(self, key: str) -> GetResult:
         full = self._full(key)
-        result = await self._retrying(lambda: self._get(full), key)
+        result = await self._retrying(lambda: self._get(full), key, op="read")
         return GetResult(self._rel(result.info), result.data)
 
     async def get_range(self, key: str, start: int, end: int) -> bytes:
@@ -372,7 +379,7 @@ class ObjectStore(abc.ABC):
                 self._verify(info, sent, body, key)
             return info
 
-        info = await self._retrying(once, key, size=size, retry=rewindable)
+        info = await self._retrying(once, key, size=size, retry=rewindable, op="write")
         return self._rel(info)
 
     def _verify(self, info: ObjectInfo, sent: str, body: PutBody, key: str) -> None:
@@ -395,12 +402,12 @@ class ObjectStore(abc.ABC):
         """Delete keys; missing keys are not an error (deletes are idempotent)."""
         full = [self._full(k) for k in keys]
         if full:
-            await self._retrying(lambda: self._delete(full), None)
+            await self._retrying(lambda: self._delete(full), None, op="delete")
 
     async def copy(self, src: str, dst: str) -> ObjectInfo:
         """Server-side copy: the body never passes through this process."""
         s, d = self._full(src), self._full(dst)
-        info = await self._retrying(lambda: self._copy(s, d), src)
+        info = await self._retrying(lambda: self._copy(s, d), src, op="copy")
         return self._rel(info)
 
     async def copy_many(
@@ -415,7 +422,7 @@ class ObjectStore(abc.ABC):
         full = [(self._full(src), self._full(dst)) for src, dst in pairs]
 
         async def one(src: str, dst: str) -> None:
-            await self._retrying(lambda: self._copy_no_info(src, dst), src)
+            await self._retrying(lambda: self._copy_no_info(src, dst), src, op="copy")
 
         return await gather_bounded(
             (one(src, dst) for src, dst in full),
@@ -442,6 +449,7 @@ class ObjectStore(abc.ABC):
                 limit=limit or self.page_size,
             ),
             prefix or None,
+            op="list",
         )
         return self._rel_page(page)
 
@@ -496,9 +504,11 @@ class ObjectStore(abc.ABC):
         *,
         size: int = 0,
         retry: bool = True,
+        op: str = "",
     ) -> T:
         """``call()`` under :attr:`retry`: transient failures retried with backoff and
-        jitter, everything within the call's deadline (then :class:`Unavailable`)."""
+        jitter, everything within the call's deadline (then :class:`Unavailable`). A
+        :class:`PermissionDenied` gets the operation ``op`` named, whatever the backend."""
         policy = self.retry
         deadline = policy.deadline_for(size)
 
@@ -516,6 +526,10 @@ class ObjectStore(abc.ABC):
 
         try:
             return await asyncio.wait_for(attempts(), deadline)
+        except PermissionDenied as e:
+            if op and not e.operation:
+                e.operation = op
+            raise
         except asyncio.TimeoutError:
             raise Unavailable(
                 f"no answer within the call's deadline of {deadline:.0f} s (retries included): "

@@ -39,6 +39,19 @@ class AuthFailed(StoreError):
     """The credentials were refused (401/403 from the store or its identity service)."""
 
 
+class PermissionDenied(AuthFailed):
+    """The store knew the credentials and refused this operation on this key (HTTP 403
+    AccessDenied on S3, 403 from Swift's ACLs, EACCES on the local disk): they lack that
+    permission. ``operation`` says which (``read``, ``list``, ``write``, ``delete``,
+    ``copy``); the store interface fills it in whatever the backend."""
+
+    def __init__(
+        self, message: str, *, store: str = "", key: str | None = None, operation: str = ""
+    ) -> None:
+        super().__init__(message, store=store, key=key)
+        self.operation = operation
+
+
 class Unavailable(StoreError):
     """The store cannot be reached or answered with a server error."""
 

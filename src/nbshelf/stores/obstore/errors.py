@@ -11,20 +11,30 @@ import re
 
 from obstore import exceptions as oe
 
-from ..errors import AuthFailed, Conflict, NotFound, StoreError, Unavailable
+from ..errors import AuthFailed, Conflict, NotFound, PermissionDenied, StoreError, Unavailable
 
 _STATUS_RE = re.compile(r"status code: (\d{3})")
 _CODE_RE = re.compile(r"<Code>(\w+)</Code>")
+#: a per-key failure of a bulk delete (DeleteObjects answers 200 with an <Error> per key),
+#: as obstore words it: ``DeleteObjects request failed for key k: ... (code: AccessDenied)``
+_BULK_CODE_RE = re.compile(r"\(code: (\w+)\)|code: \"(\w+)\"")
 
 _AUTH_CODES = {
     "InvalidAccessKeyId",
     "SignatureDoesNotMatch",
-    "AccessDenied",
     "InvalidToken",
     "ExpiredToken",
     "AuthenticationFailed",
-    "AuthorizationFailure",
     "InvalidClientTokenId",
+}
+#: the credentials are known and valid, this operation is not allowed to them
+_DENIED_CODES = {
+    "AccessDenied",
+    "AllAccessDisabled",
+    "AuthorizationFailure",
+    "AuthorizationPermissionMismatch",
+    "AuthorizationResourceTypeMismatch",
+    "InsufficientAccountPermissions",
 }
 _REGION_CODES = {
     "AuthorizationHeaderMalformed",
@@ -53,7 +63,13 @@ def describe(exc: BaseException) -> tuple[int | None, str | None]:
     text = str(exc)
     status = _STATUS_RE.search(text)
     code = _CODE_RE.search(text)
-    return (int(status.group(1)) if status else None, code.group(1) if code else None)
+    if code:
+        return (int(status.group(1)) if status else None, code.group(1))
+    bulk = _BULK_CODE_RE.search(text)
+    return (
+        int(status.group(1)) if status else None,
+        (bulk.group(1) or bulk.group(2)) if bulk else None,
+    )
 
 
 def translate(
@@ -78,6 +94,17 @@ def translate(
         )
     if isinstance(exc, oe.NotFoundError) or status == 404:
         return NotFound(f"no such object{what}", store=store, key=key)
+    if code in _DENIED_CODES or (
+        (status == 403 or isinstance(exc, oe.PermissionDeniedError))
+        and code not in _AUTH_CODES
+        and not isinstance(exc, oe.UnauthenticatedError)
+    ):
+        return PermissionDenied(
+            f"refused{detail}{' on' + what if what else ''}: the credentials lack the "
+            f"permission for this operation ({hints['auth']})",
+            store=store,
+            key=key,
+        )
     if (
         isinstance(exc, (oe.PermissionDeniedError, oe.UnauthenticatedError))
         or code in _AUTH_CODES

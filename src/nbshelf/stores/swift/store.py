@@ -54,6 +54,7 @@ from ..errors import (
     Conflict,
     IntegrityError,
     NotFound,
+    PermissionDenied,
     StoreError,
     Unavailable,
     Unsupported,
@@ -303,6 +304,14 @@ class SwiftStore(ObjectStore):
                 return AuthFailed(
                     f"the pre-issued token was refused by {self._endpoint} (HTTP 401) and "
                     "cannot be renewed without credentials: give an auth URL, user and key",
+                    store=where,
+                    key=key,
+                )
+            if status == 403:  # authenticated, and this is not allowed to these credentials
+                return PermissionDenied(
+                    f"{self.config.who} may not do this on {what} (HTTP 403 from "
+                    f"{self._endpoint}): the credentials lack that permission; check the "
+                    "container's ACL (X-Container-Read / X-Container-Write) or the user's role",
                     store=where,
                     key=key,
                 )
