@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody
-from .errors import Conflict, InvalidKey, NotFound, StoreError, Unavailable
+from .errors import Conflict, InvalidKey, NotFound, PermissionDenied, StoreError, Unavailable
 from .location import StoreLocation
 from .options import CommonOptions, OptionReader
 
@@ -162,7 +162,12 @@ class LocalStore(ObjectStore):
                 key=key,
             )
         if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            return StoreError(f"permission denied writing {key!r}", store=self.description, key=key)
+            return PermissionDenied(
+                f"the server's user may not do this on {key!r} ({e.strerror}): it lacks that "
+                "permission on the local disk",
+                store=self.description,
+                key=key,
+            )
         if e.errno == errno.ENOSPC:
             return Unavailable("the disk is full", store=self.description, key=key)
         if e.errno == errno.ENAMETOOLONG:
