@@ -192,7 +192,10 @@ class LocalStore(ObjectStore):
             raise self._os_error(key, e) from None
         if stat.S_ISDIR(st.st_mode) != key.endswith("/"):
             raise self._not_found(key)
-        return self._info(key, path, st)
+        try:
+            return self._info(key, path, st)
+        except FileNotFoundError:
+            raise self._not_found(key) from None  # deleted since the stat
 
     async def _get(self, key: str) -> GetResult:
         self.requests.add("GET")
@@ -387,8 +390,11 @@ class LocalStore(ObjectStore):
         for key, path, st in page:
             if delimiter and key.endswith("/") and key != prefix:
                 prefixes.append(PrefixInfo(key, _mtime(st)))
-            else:
+                continue
+            try:
                 objects.append(self._info(key, path, st))
+            except FileNotFoundError:
+                continue  # deleted (or renamed) since the scan: no longer an object
         return ListPage(objects, prefixes, page[-1][0] if more and page else None)
 
     def _entries(self, prefix: str, recursive: bool) -> Iterator[tuple[str, Path, os.stat_result]]:
