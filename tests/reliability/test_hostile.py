@@ -154,7 +154,7 @@ def test_no_script_runs_in_a_real_browser(published: Published, ledger: Ledger) 
             assert control.evaluate("window.__pwned") == 1 and caught == ["console"]
             control.close()
             fired.clear()  # the control's own fetch to pwned.invalid
-            pages = files = 0
+            pages = files = notebooks = 0
             for (name, kind), share in published.shares.items():
                 item = next(h for h in CORPUS if h.name == name)
                 page = ctx.new_page()
@@ -172,6 +172,20 @@ def test_no_script_runs_in_a_real_browser(published: Published, ledger: Ledger) 
                     )
                     assert shown >= 1, (name, kind, "no image shown")
                     pages += 1
+                    # the raw .ipynb link: a download or a non-HTML document, never a page
+                    raw = ctx.new_page()
+                    got: list[Any] = []
+                    raw.on("download", got.append)
+                    try:
+                        raw.goto(share["urls"]["notebook"])
+                    except Exception as e:  # "Download is starting"
+                        assert "Download is starting" in str(e), (name, kind, str(e))
+                    raw.wait_for_timeout(200)
+                    ctype = raw.evaluate("document.contentType")
+                    assert got or ctype != "text/html", (name, kind, ctype)
+                    assert raw.evaluate("window.__pwned") is None, (name, kind)
+                    raw.close()
+                    notebooks += 1
                 else:
                     with page.expect_download(timeout=15000) as dl:
                         try:
@@ -187,6 +201,7 @@ def test_no_script_runs_in_a_real_browser(published: Published, ledger: Ledger) 
             chromium.close()
     ledger.add("browser_opened", f"{published.backend} pages", pages)
     ledger.add("browser_opened", f"{published.backend} downloads", files)
+    ledger.add("browser_opened", f"{published.backend} raw notebooks", notebooks)
     ledger.add("scripts_ran", published.backend, len(fired))
 
 
