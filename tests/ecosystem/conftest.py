@@ -81,6 +81,8 @@ def _start(backend: str, request: pytest.FixtureRequest, root: Any) -> Served:
     extra = [
         f"--ShelfContentsManager.existence_cache_seconds={CACHE_SECONDS}",
         "--HTMLExporter.embed_images=True",
+        # the file id database of this server (by default one in ~/.local/share/jupyter)
+        f"--ArbitraryFileIdManager.db_path={root.parent / f'{root.name}-file_id_manager.db'}",
     ]
     env: dict[str, str] = clean_env()
     if backend == "local":

@@ -136,3 +136,37 @@ async def test_room_sync_save_and_outside_change(eco: Served) -> None:
     assert (eco.server.root / ".jupyter" / "collaboration_sessions.json").is_file()
     everything = eco.api("GET", "/api/contents", params={"content": 1}).json()["content"]
     assert not {".jupyter_ystore.db", ".jupyter"} & {e["name"] for e in everything}
+
+
+def test_local_file_id_manager_is_named_at_start(tmp_path: Any) -> None:
+    """LocalFileIdManager stats local files: on a store elsewhere every session is a 404,
+    and nbshelf says why (and what to change) when the server starts."""
+    from tests.servers.jupyter import NbshelfServer
+
+    root = tmp_path / "root"
+    root.mkdir()
+    server = NbshelfServer(
+        root,
+        "--FileIdExtension.file_id_manager_class="
+        "jupyter_server_fileid.manager.LocalFileIdManager",
+        f"--LocalFileIdManager.db_path={tmp_path / 'file_id_manager.db'}",
+        store=f"memory://{unique('fileid')}",
+        ecosystem=True,
+    ).start(timeout=120)
+    try:
+        log = server.log()
+        assert "LocalFileIdManager tracks files on the local disk" in log
+        assert "ArbitraryFileIdManager" in log and "memory://" in log
+        server.api(
+            "PUT",
+            "/api/contents/n.ipynb",
+            json={"type": "notebook", "content": notebook("x = 1")},
+        )
+        r = server.api(
+            "PUT",
+            "/api/collaboration/session/n.ipynb",
+            json={"format": "json", "type": "notebook"},
+        )
+        assert r.status_code == 404  # what the message warned about
+    finally:
+        server.stop()

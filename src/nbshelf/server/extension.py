@@ -40,3 +40,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     cm = serverapp.contents_manager
     if isinstance(cm, ShelfContentsManager):
         serverapp.log.info("nbshelf %s: notebooks in %s", __version__, cm.store_description)
+        from .ecosystem import check as check_ecosystem
+
+        check_ecosystem(serverapp, cm)
