@@ -1,6 +1,7 @@
 """A revocation always wins (issue 11, part 4), against a real ``nbshelf serve`` over HTTP
-on the local store (links the server serves itself) and on the real Swift (public links
-Swift serves from its public container, and links the server serves):
+on the local store (links the server serves itself), on the real Swift (public links
+Swift serves from its public container, and links the server serves) and on S3 (moto:
+presigned links):
 
 each round shares a notebook, then ``UPDATERS`` clients ``POST .../update`` while one
 ``DELETE``\\s the share, all released together. Whatever the interleaving: the DELETE is
@@ -22,7 +23,7 @@ import pytest
 from tests.reliability.conftest import Ledger, swift_env
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
-from tests.share.helpers import anonymous, notebook, save
+from tests.share.helpers import anonymous, clean_env, notebook, save
 
 ROUNDS = 10
 UPDATERS = 3
@@ -34,6 +35,7 @@ UPDATERS = 3
         pytest.param(("local", "public"), id="local"),
         pytest.param(("swift", "public"), id="swift-public", marks=pytest.mark.swift),
         pytest.param(("swift", "local"), id="swift-served", marks=pytest.mark.swift),
+        pytest.param(("moto", "expiring"), id="s3-moto-presigned", marks=pytest.mark.s3),
     ],
 )
 def served(
@@ -47,6 +49,26 @@ def served(
         swift: SwiftServer = request.getfixturevalue("swift_server")
         env = swift_env(swift.auth_url)
         store = f"swift://share-race-{uuid.uuid4().hex[:8]}"
+    elif where == "moto":
+        moto = request.getfixturevalue("moto_server")
+        bucket = f"share-race-{uuid.uuid4().hex[:8]}"
+        env = clean_env(
+            AWS_ACCESS_KEY_ID=moto.access_key,
+            AWS_SECRET_ACCESS_KEY=moto.secret_key,
+            AWS_ENDPOINT_URL_S3=moto.endpoint,
+            AWS_REGION="us-east-1",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        import boto3
+
+        boto3.client(
+            "s3",
+            endpoint_url=moto.endpoint,
+            aws_access_key_id=moto.access_key,
+            aws_secret_access_key=moto.secret_key,
+            region_name="us-east-1",
+        ).create_bucket(Bucket=bucket)
+        store = f"s3://{bucket}/users/alice"
     srv = NbshelfServer(root, store=store, env=env).start()
     yield srv, kind
     srv.stop()
@@ -80,6 +102,8 @@ def test_revoke_wins_over_racing_updates(
                 r = srv.api("POST", f"/nbshelf/api/shares/{sid}/update")
             if r.status_code == 409 and "while it was being updated" in r.text:
                 withdrawn.append(sid)  # the update published, saw the revoke, withdrew
+            elif r.status_code not in (200, 409, 503):
+                print(f"\n{what}: {r.status_code} {r.text}")
             elif r.status_code == 503:
                 assert "The notebook store is unavailable" in r.text, r.text
             return what, r.status_code

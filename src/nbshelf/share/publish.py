@@ -44,6 +44,7 @@ from .render import PAGE_CSP, render_html
 log = logging.getLogger("nbshelf.share")
 
 NOTEBOOK_TYPE = "application/x-ipynb+json"
+_REVOKED_MEANWHILE = "This share was revoked while it was being updated: the link stays revoked"
 HTML_TYPE = "text/html; charset=utf-8"
 #: What a shared file that is not a notebook is served as: never a page.
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -214,16 +215,17 @@ class ShareService:
             await self._publish(share, data, base_url)
             share.updated = utcnow()
             await self._store_errors(self.records.save(share))
-        except BaseException:
-            # half published (a store error on the second file): a revoke that came in
-            # meanwhile must still win
+        except Exception:
+            # half published (a store error, or the revoke deleting what this update was
+            # signing): a revoke that came in meanwhile must still win, and is what to say
+            withdrawn = False
             with contextlib.suppress(Exception):
-                await self._withdraw_if_revoked(share)
+                withdrawn = await self._withdraw_if_revoked(share)
+            if withdrawn:
+                raise ShareError(409, _REVOKED_MEANWHILE) from None
             raise
         if await self._withdraw_if_revoked(share):
-            raise ShareError(
-                409, "This share was revoked while it was being updated: the link stays revoked"
-            )
+            raise ShareError(409, _REVOKED_MEANWHILE)
         log.info("nbshelf: updated share %s of %s", share.id, share.path)
         return share
 
