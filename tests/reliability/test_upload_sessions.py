@@ -1,5 +1,5 @@
 """Chunked uploads are sessions (issue 11, part 3), against a real ``nbshelf serve`` over
-HTTP on the local store and on the real Swift:
+HTTP on the local store, on the real Swift and on S3 (moto):
 
 * the interleaving the issue found (A1, B1, A2, A-1 to one path): A lands whole with A's
   bytes (201), B is refused (409), never a mix;
@@ -33,6 +33,7 @@ import requests
 from tests.reliability.conftest import Ledger, swift_env
 from tests.servers.jupyter import NbshelfServer
 from tests.servers.swift import SwiftServer
+from tests.share.helpers import clean_env
 
 CHUNK = 64 * 1024  # small chunks: many rounds stay cheap; the protocol is JupyterLab's
 ROUNDS = 12
@@ -41,7 +42,14 @@ FLOOD = 1100
 MAX_PENDING = 100
 
 
-@pytest.fixture(scope="module", params=["local", pytest.param("swift", marks=pytest.mark.swift)])
+@pytest.fixture(
+    scope="module",
+    params=[
+        "local",
+        pytest.param("swift", marks=pytest.mark.swift),
+        pytest.param("s3-moto", marks=pytest.mark.s3),
+    ],
+)
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[NbshelfServer, Path]]:
@@ -54,6 +62,20 @@ def served(
         swift: SwiftServer = request.getfixturevalue("swift_server")
         env.update(swift_env(swift.auth_url))
         store = f"swift://uploads-{uuid.uuid4().hex[:8]}"
+    elif request.param == "s3-moto":
+        import boto3
+
+        moto = request.getfixturevalue("moto_server")
+        bucket = f"uploads-{uuid.uuid4().hex[:8]}"
+        creds = {"aws_access_key_id": moto.access_key, "aws_secret_access_key": moto.secret_key}
+        boto3.client("s3", endpoint_url=moto.endpoint, region_name="us-east-1", **creds
+                     ).create_bucket(Bucket=bucket)
+        env.update(clean_env(
+            AWS_ACCESS_KEY_ID=moto.access_key, AWS_SECRET_ACCESS_KEY=moto.secret_key,
+            AWS_ENDPOINT_URL_S3=moto.endpoint, AWS_REGION="us-east-1",
+        ))
+        env["NBSHELF_SPOOL_DIR"] = str(spool)
+        store = f"s3://{bucket}/pre"
     srv = NbshelfServer(
         root, f"--ShelfContentsManager.max_pending_uploads={MAX_PENDING}", store=store, env=env
     ).start()
