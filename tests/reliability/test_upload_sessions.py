@@ -165,6 +165,8 @@ def test_concurrent_uploads_to_one_path_each_land_whole_or_fail_4xx(
             mixed += 1
         landed += len(winners)
         refused += CLIENTS - len(winners)
+    print(f"\nuploads racing: {ROUNDS} rounds x {CLIENTS} clients: {landed} landed whole, "
+          f"{refused} refused (4xx), {mixed} mixed")
     ledger.saves("chunked uploads racing to one path", ROUNDS * CLIENTS)
     ledger.add("conflicts_detected", "racing upload of a path in progress refused (409)", refused)
     ledger.lost("chunked uploads racing to one path", mixed * CHUNK)
