@@ -159,3 +159,15 @@ async def test_a_bad_chunk_value_is_400(up: ShelfContentsManager, chunk: object)
 def test_limits_default() -> None:
     limits = ShelfContentsManager()._upload_limits()
     assert limits == UploadLimits(100, 4 << 30, 3600.0, 60.0)
+
+
+async def test_spool_files_left_by_a_stopped_server_are_swept(
+    up: ShelfContentsManager, spool_dir: Path
+) -> None:
+    old = spool_dir / f"{SPOOL_PREFIX}1-dead.part"
+    old.write_bytes(b"left behind")
+    os.utime(old, (0, 0))  # written long ago: expired for any server
+    recent = spool_dir / f"{SPOOL_PREFIX}2-live.part"
+    recent.write_bytes(b"another server's upload in progress")
+    await send(up, "f.bin", 1, b"A1")
+    assert not old.exists() and recent.exists()

@@ -109,6 +109,7 @@ class ChunkSpool:
         self._sessions: dict[str, _Session] = {}
         self._ghosts: list[_Ghost] = []
         self.spooled_bytes = 0
+        self._swept = False
 
     # ------------------------------------------------------------ state
     @property
@@ -155,6 +156,9 @@ class ChunkSpool:
         now = self._clock()
         limits = self.limits
         self._expire(now, limits.expire_after)
+        if not self._swept:
+            self._swept = True
+            self._sweep(limits.expire_after)
         current = self._sessions.get(path)
         if chunk == 1:
             if current is not None:
@@ -267,6 +271,21 @@ class ChunkSpool:
         for session in [s for s in self._sessions.values() if now - s.touched > after]:
             self._ghost(session, f"it received no chunk for {_duration(after)} and expired", now)
         self._ghosts = [g for g in self._ghosts if now - g.since <= after]
+
+    def _sweep(self, after: float) -> None:
+        """Delete spool files a stopped or crashed server left (any process's): those not
+        written to for the expiry time, which a live server has expired already."""
+        directory = self.directory or tempfile.gettempdir()
+        cutoff = time.time() - after
+        try:
+            names = [n for n in os.listdir(directory) if n.startswith(SPOOL_PREFIX)]
+        except OSError:
+            return
+        for name in names:
+            path = os.path.join(directory, name)
+            with contextlib.suppress(OSError):
+                if name.endswith(".part") and os.stat(path).st_mtime < cutoff:
+                    os.unlink(path)
 
     def expire(self) -> None:
         """Drop the sessions idle past the expiry (also done on every chunk)."""
