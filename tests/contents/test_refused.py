@@ -55,7 +55,7 @@ def test_a_refusal_is_403_naming_the_operation_and_the_missing_permission() -> N
 
 async def test_the_store_interface_names_the_operation() -> None:
     class Refusing(MemoryStore):
-        async def _put(self, key: str, body: object, **kw: object) -> object:  # type: ignore[override]
+        async def _put(self, key: str, body: object, *args: object) -> object:  # type: ignore[override]
             raise translate(ResponseError(403, b"<Code>AccessDenied</Code>"), store="m",
                             key=key, hints=HINTS)
 

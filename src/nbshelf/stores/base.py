@@ -85,6 +85,16 @@ class ListPage:
 
 
 @dataclass(frozen=True)
+class PutOptions:
+    """How a backend writes one object (what ``ObjectStore.put`` was asked)."""
+
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    #: Fail with Conflict if the object exists (create-only).
+    if_none_match: bool = False
+
+
+@dataclass(frozen=True)
 class GetResult:
     info: ObjectInfo
     data: bytes
@@ -359,11 +369,7 @@ class ObjectStore(abc.ABC):
                 body.seek(start)  # type: ignore[union-attr]
             try:
                 info = await self._put(
-                    full,
-                    body,
-                    content_type=content_type,
-                    metadata=dict(metadata or {}),
-                    if_none_match=if_none_match,
+                    full, body, PutOptions(content_type, dict(metadata or {}), if_none_match)
                 )
             except Conflict:
                 if not (if_none_match and attempts > 1):
@@ -564,15 +570,7 @@ class ObjectStore(abc.ABC):
     async def _get(self, key: str) -> GetResult: ...
 
     @abc.abstractmethod
-    async def _put(
-        self,
-        key: str,
-        body: PutBody,
-        *,
-        content_type: str | None,
-        metadata: dict[str, str],
-        if_none_match: bool,
-    ) -> ObjectInfo: ...
+    async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo: ...
 
     @abc.abstractmethod
     async def _delete(self, keys: Sequence[str]) -> None: ...

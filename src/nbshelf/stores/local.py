@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody
+from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody, PutOptions
 from .errors import Conflict, InvalidKey, NotFound, PermissionDenied, StoreError, Unavailable
 from .location import StoreLocation
 from .options import CommonOptions, OptionReader
@@ -230,15 +230,8 @@ class LocalStore(ObjectStore):
         except OSError as e:
             raise self._os_error(key, e) from None
 
-    async def _put(
-        self,
-        key: str,
-        body: PutBody,
-        *,
-        content_type: str | None,
-        metadata: dict[str, str],
-        if_none_match: bool,
-    ) -> ObjectInfo:
+    async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo:
+        content_type, metadata, if_none_match = put.content_type, put.metadata, put.if_none_match
         self.requests.add("PUT")
         return await self._run(self._put_sync, key, body, content_type, metadata, if_none_match)
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody
+from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody, PutOptions
 from .errors import Conflict, NotFound
 from .location import StoreLocation
 from .options import CommonOptions, OptionReader
@@ -72,15 +72,8 @@ class MemoryStore(ObjectStore):
         self._objects[key] = (info, data)
         return info
 
-    async def _put(
-        self,
-        key: str,
-        body: PutBody,
-        *,
-        content_type: str | None,
-        metadata: dict[str, str],
-        if_none_match: bool,
-    ) -> ObjectInfo:
+    async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo:
+        content_type, metadata, if_none_match = put.content_type, put.metadata, put.if_none_match
         self.requests.add("PUT")
         data = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else body.read()
         if if_none_match and key in self._objects:

@@ -41,6 +41,7 @@ from ..base import (
     ObjectStore,
     PrefixInfo,
     PutBody,
+    PutOptions,
     check_key,
     gather_bounded,
 )
@@ -255,15 +256,8 @@ class ObstoreBackedStore(ObjectStore):
         data = await self._call(obstore.get_range_async(self._os, key, start=start, end=end), key)
         return bytes(data)
 
-    async def _put(
-        self,
-        key: str,
-        body: PutBody,
-        *,
-        content_type: str | None,
-        metadata: dict[str, str],
-        if_none_match: bool,
-    ) -> ObjectInfo:
+    async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo:
+        content_type, metadata, if_none_match = put.content_type, put.metadata, put.if_none_match
         target = self._marker_key(key) if key.endswith("/") else key
         content_type = content_type or self._guess_type(key)
         attributes: dict[str, str] = {"Content-Type": content_type, **metadata}
@@ -332,9 +326,7 @@ class ObstoreBackedStore(ObjectStore):
             return await self._put(
                 dst if dst.endswith("/") else dst + "/",
                 b"",
-                content_type=DIRECTORY_CONTENT_TYPE,
-                metadata={},
-                if_none_match=False,
+                PutOptions(content_type=DIRECTORY_CONTENT_TYPE),
             )
         self.requests.add("COPY")
         await self._call(obstore.copy_async(self._os, src, dst), src)

@@ -43,6 +43,7 @@ from ..base import (
     ObjectStore,
     PrefixInfo,
     PutBody,
+    PutOptions,
     RequestCounter,
     RetryPolicy,
     gather_bounded,
@@ -152,8 +153,9 @@ class _Connection(swift_client.Connection):
         send = conn.request
         counter = self.counter
 
-        def request(method: str, full_path: str, data: Any = None, headers: Any = None,
-                    files: Any = None) -> Any:
+        def request(
+            method: str, full_path: str, data: Any = None, headers: Any = None, files: Any = None
+        ) -> Any:
             counter.add(_operation(method, full_path, headers or {}, base))
             return send(method, full_path, data, headers, files)
 
@@ -193,9 +195,7 @@ class SwiftOptions:
         environ = r.raw("environ")
         copy_head = bool(r.flag("copy_head", False))
         common = CommonOptions.read(r)
-        config = SwiftConfig.build(
-            location.container, location.prefix, environ=environ, options=r
-        )
+        config = SwiftConfig.build(location.container, location.prefix, environ=environ, options=r)
         r.finish()
         return cls(common=common, config=config, copy_head=copy_head)
 
@@ -327,28 +327,34 @@ class SwiftStore(ObjectStore):
             if status == 404:
                 return NotFound(f"no such object {what}", store=where, key=key)
             if status in (409, 412):
-                return Conflict(f"{what} already exists or changed (HTTP {status})", store=where,
-                                key=key)
+                return Conflict(
+                    f"{what} already exists or changed (HTTP {status})", store=where, key=key
+                )
             if status == 422:
                 return IntegrityError(
                     f"Swift refused {what}: the body it received does not match its MD5",
-                    store=where, key=key,
+                    store=where,
+                    key=key,
                 )
             if status is None or status >= 500 or status in (408, 429, 498, 499):
                 what_failed = f"HTTP {status} {e.http_reason or ''}".strip() if status else "error"
                 return Unavailable(
                     f"Swift at {self._endpoint} failed ({what_failed}): check that the Swift "
                     "cluster is up and healthy",
-                    store=where, key=key,
+                    store=where,
+                    key=key,
                 )
             return StoreError(f"Swift answered HTTP {status} for {what}", store=where, key=key)
-        if isinstance(e, OSError) or "Connection" in type(e).__name__ or "Timeout" in type(
-            e
-        ).__name__:
+        if (
+            isinstance(e, OSError)
+            or "Connection" in type(e).__name__
+            or "Timeout" in type(e).__name__
+        ):
             return Unavailable(
                 f"cannot reach Swift at {self._endpoint} ({type(e).__name__}): check the "
                 "storage URL, the network, and that Swift is running",
-                store=where, key=key,
+                store=where,
+                key=key,
             )
         return StoreError(f"Swift request failed ({type(e).__name__})", store=where, key=key)
 
@@ -359,7 +365,9 @@ class SwiftStore(ObjectStore):
         last = (
             _from_header(h["last-modified"])
             if h.get("last-modified")
-            else _from_timestamp(h["x-timestamp"]) if h.get("x-timestamp") else EPOCH
+            else _from_timestamp(h["x-timestamp"])
+            if h.get("x-timestamp")
+            else EPOCH
         )
         return ObjectInfo(
             key=key,
@@ -410,15 +418,8 @@ class SwiftStore(ObjectStore):
         _, body = await self._call("get_object", self.container, key, headers=headers, key=key)
         return bytes(body)
 
-    async def _put(
-        self,
-        key: str,
-        body: PutBody,
-        *,
-        content_type: str | None,
-        metadata: dict[str, str],
-        if_none_match: bool,
-    ) -> ObjectInfo:
+    async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo:
+        content_type, metadata, if_none_match = put.content_type, put.metadata, put.if_none_match
         if content_type is None:
             if key.endswith("/"):
                 content_type = DIRECTORY_CONTENT_TYPE
@@ -441,20 +442,28 @@ class SwiftStore(ObjectStore):
         if if_none_match:
             headers["If-None-Match"] = "*"
 
-        async def put() -> dict[str, Any]:
+        async def send() -> dict[str, Any]:
             response: dict[str, Any] = {}
             await self._call(
-                "put_object", self.container, key, data, content_length=size, etag=etag,
-                content_type=content_type, headers=headers, response_dict=response, key=key,
+                "put_object",
+                self.container,
+                key,
+                data,
+                content_length=size,
+                etag=etag,
+                content_type=content_type,
+                headers=headers,
+                response_dict=response,
+                key=key,
             )
             return response
 
         try:
-            response = await put()
+            response = await send()
         except NotFound:  # the container is missing: create it on first use, once
             await self._ensure_container()
             data.seek(start)
-            response = await put()
+            response = await send()
         h = {k.lower(): v for k, v in response.get("headers", {}).items()}
         return ObjectInfo(
             key=key,
@@ -525,9 +534,14 @@ class SwiftStore(ObjectStore):
             src = src[:-1]
         response: dict[str, Any] = {}
         await self._call(
-            "put_object", self.container, dst, None, content_length=0,
+            "put_object",
+            self.container,
+            dst,
+            None,
+            content_length=0,
             headers={"X-Copy-From": quote(f"/{self.container}/{src}")},
-            response_dict=response, key=src,
+            response_dict=response,
+            key=src,
         )
         if self.copy_head:
             return await self._head(dst)
@@ -548,8 +562,13 @@ class SwiftStore(ObjectStore):
         # ceil(N/limit) requests, never one extra empty page.
         try:
             _, items = await self._call(
-                "get_container", self.container, marker=token, limit=limit + 1,
-                prefix=prefix or None, delimiter=delimiter, full_listing=False,
+                "get_container",
+                self.container,
+                marker=token,
+                limit=limit + 1,
+                prefix=prefix or None,
+                delimiter=delimiter,
+                full_listing=False,
             )
         except NotFound:  # no container yet (made on the first put): nothing in it
             return ListPage([], [], None)
@@ -634,9 +653,7 @@ class SwiftStore(ObjectStore):
         secret = self.config.temp_url_key
         if not secret:
             headers = await self._call("head_account")
-            secret = {k.lower(): v for k, v in headers.items()}.get(
-                "x-account-meta-temp-url-key"
-            )
+            secret = {k.lower(): v for k, v in headers.items()}.get("x-account-meta-temp-url-key")
         if not secret:
             raise Unsupported(
                 "the Swift account has no temp-URL key: set one with "
