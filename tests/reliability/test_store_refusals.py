@@ -157,4 +157,4 @@ def test_swift_acl_refusals_are_403_naming_the_operation(
     assert r.status_code == 403, r.text
     assert srv.api("GET", "/api/contents/kept.ipynb").status_code == 200
     assert srv.api("GET", "/api/contents/moved.ipynb").status_code == 404
-    ledger.add("faults", "store refused a write (Swift ACL, HTTP 403)", 3)
+    ledger.add("faults", "store refused a write, copy, delete (Swift ACL, HTTP 403)", 3)
