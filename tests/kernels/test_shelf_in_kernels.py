@@ -273,3 +273,30 @@ def test_errors_are_python_exceptions(served: Served) -> None:
     with pytest.raises(KernelError) as e:
         execute(srv, kid, "import pandas as pd; pd.read_csv('shelf://absent.csv')")
     assert e.value.ename == "FileNotFoundError"
+
+
+def test_a_moved_notebook_takes_its_relative_paths_along(served: Served) -> None:
+    if served.name != "memory":
+        pytest.skip("the session API is the same on every store: memory")
+    srv = served.server
+    r = srv.api(
+        "POST",
+        "/api/sessions",
+        json={
+            "path": NOTEBOOK,
+            "name": "analysis.ipynb",
+            "type": "notebook",
+            "kernel": {"name": "python3"},
+        },
+    )
+    assert r.status_code == 201, r.text
+    sid, kid = r.json()["id"], r.json()["kernel"]["id"]
+    code = 'import fsspec; fs = fsspec.filesystem("shelf"); fs.pipe("here.txt", b"1")'
+    execute(srv, kid, code)
+    # JupyterLab moves the notebook, then tells the session its new path
+    r = srv.api("PATCH", f"/api/sessions/{sid}", json={"path": "elsewhere/analysis.ipynb"})
+    assert r.ok, r.text
+    # the kernel asks where its notebook is at most every WHERE_TTL (5 s) seconds
+    execute(srv, kid, 'import time; time.sleep(5.5); fs.pipe("there.txt", b"2")')
+    assert served.read_back("proj/sub/here.txt") == b"1"
+    assert served.read_back("elsewhere/there.txt") == b"2"

@@ -11,18 +11,40 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import time
 from typing import Any
 
 from fsspec.spec import AbstractBufferedFile, AbstractFileSystem
 
-from .client import ENV_DIR, ShelfClient, Stream
+from .client import ENV_DIR, ENV_KERNEL, ENV_URL, ShelfClient, Stream
 
 DEFAULT_BLOCK = 8 << 20  # bytes per read request and per upload chunk
+WHERE_TTL = 5.0  # seconds the notebook's folder, as the server said, is taken as known
+_where: dict[str, Any] = {"at": float("-inf"), "folder": None, "client": None}
 
 
 def notebook_dir() -> str:
-    """The API path of this kernel's notebook folder ("" : the store's root)."""
-    return os.environ.get(ENV_DIR, "").strip("/")
+    """The API path of this kernel's notebook folder ("" : the store's root).
+
+    The server's session says where the notebook is now (asked at most every
+    ``WHERE_TTL`` seconds), so a notebook moved to another folder while its kernel runs
+    takes its relative paths along; without an answer, the folder the kernel started
+    in (``$NBSHELF_NOTEBOOK_DIR``)."""
+    started = os.environ.get(ENV_DIR, "").strip("/")
+    kernel = os.environ.get(ENV_KERNEL)
+    if not kernel or not os.environ.get(ENV_URL):
+        return started
+    now = time.monotonic()
+    if _where["folder"] is not None and now - _where["at"] < WHERE_TTL:
+        return str(_where["folder"])
+    try:
+        if _where["client"] is None:
+            _where["client"] = ShelfClient(timeout=5.0, retries=0)
+        folder = str(_where["client"].json("GET", "where", kernel=kernel)["folder"])
+    except (OSError, ValueError, KeyError, TypeError):
+        folder = started if _where["folder"] is None else str(_where["folder"])
+    _where.update(at=now, folder=folder)
+    return folder
 
 
 def resolve(path: str, cwd: str | None = None) -> str:

@@ -13,7 +13,10 @@ hand it the store's credentials, the server gives every kernel it starts:
     its server goes on working with the next one;
 ``NBSHELF_NOTEBOOK_DIR``
     the API path of the notebook's folder, against which relative ``shelf://`` paths
-    resolve (jupyter_server's ``JPY_SESSION_NAME`` is a disk path, wrong for a store).
+    resolve (jupyter_server's ``JPY_SESSION_NAME`` is a disk path, wrong for a store);
+``NBSHELF_KERNEL_ID``
+    the kernel's id, by which it asks ``where`` its notebook is now (the session API's
+    path: a notebook moved while its kernel runs, or restarts, takes it along).
 
 The kernel's working directory is the notebook's real folder on the local store (as
 before), and a local working folder mirroring the notebook's folder elsewhere
@@ -44,6 +47,7 @@ import secrets
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +69,7 @@ ENV_URL = "NBSHELF_SERVER_URL"
 ENV_TOKEN = "NBSHELF_KERNEL_TOKEN"
 ENV_DIR = "NBSHELF_NOTEBOOK_DIR"
 ENV_WORK = "NBSHELF_WORK_DIR"
+ENV_KERNEL = "NBSHELF_KERNEL_ID"
 READ_PIECE = 8 << 20  # bytes read from the store, and written to the kernel, at a time
 MAX_CHUNK = 64 << 20  # the largest upload chunk accepted in one request
 
@@ -446,6 +451,26 @@ class DeleteHandler(KernelFilesHandler):
         self.finish()
 
 
+class WhereHandler(KernelFilesHandler):
+    """GET ?kernel=ID: the folder of that kernel's notebook now (a notebook moved to
+    another folder while its kernel runs takes its relative paths with it)."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        kernel = self.get_argument("kernel", "")
+        sm = self.settings.get("session_manager")
+        found = None
+        if sm is not None and kernel:
+            for s in await sm.list_sessions():
+                if s.get("kernel", {}).get("id") == kernel and s.get("type") != "console":
+                    found = s.get("path") or ""
+                    if s.get("type") == "notebook":
+                        break
+        if found is None:
+            raise HTTPError(404, f"No session of kernel {kernel!r}")
+        self.reply({"folder": paths.parent(found.strip("/"))})
+
+
 class MoveHandler(KernelFilesHandler):
     @web.authenticated
     async def post(self) -> None:
@@ -512,6 +537,7 @@ def setup(serverapp: Any) -> None:
             (url_path_join(base, API, "mkdir"), MkdirHandler),
             (url_path_join(base, API, "delete"), DeleteHandler),
             (url_path_join(base, API, "move"), MoveHandler),
+            (url_path_join(base, API, "where"), WhereHandler),
             (url_path_join(base, API, "uploads"), UploadsHandler),
             (url_path_join(base, API, r"uploads/([0-9a-f]{32})"), UploadHandler),
         ],
@@ -547,6 +573,7 @@ def setup(serverapp: Any) -> None:
         *, kernel_id: str | None = None, path: str | None = None, **kw: Any
     ) -> Any:
         env = dict(kw.get("env") or os.environ)
+        kernel_id = kernel_id or str(uuid.uuid4())  # the kernel asks for its notebook by it
         try:
             folder_path = paths.normalize(path or "")
         except HTTPError:
@@ -556,6 +583,7 @@ def setup(serverapp: Any) -> None:
                 ENV_URL: server_url(serverapp),
                 ENV_TOKEN: token,
                 ENV_DIR: folder_path,
+                ENV_KERNEL: kernel_id,
             }
         )
         if cm.store.local_path("") is None:
