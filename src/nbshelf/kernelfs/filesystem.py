@@ -50,8 +50,8 @@ def notebook_dir() -> str:
 def resolve(path: str, cwd: str | None = None) -> str:
     """An absolute store path (``/a/b``) for ``path``, relative to ``cwd`` (default: the
     notebook's folder) unless it starts with ``/``. ``..`` may not leave the root."""
-    base = notebook_dir() if cwd is None else cwd.strip("/")
     if not path.startswith("/"):
+        base = notebook_dir() if cwd is None else cwd.strip("/")
         path = f"/{base}/{path}" if base else f"/{path}"
     parts: list[str] = []
     for part in path.split("/"):
