@@ -175,7 +175,7 @@ def test_no_script_runs_in_a_real_browser(published: Published, ledger: Ledger) 
                     # the raw .ipynb link: a download or a non-HTML document, never a page
                     raw = ctx.new_page()
                     got: list[Any] = []
-                    raw.on("download", got.append)
+                    raw.on("download", lambda d, got=got: got.append(d))
                     try:
                         raw.goto(share["urls"]["notebook"])
                     except Exception as e:  # "Download is starting"

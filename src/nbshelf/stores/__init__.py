@@ -93,9 +93,7 @@ def open_store(
     ``prefix`` is appended to the URL's prefix; ``{username}`` in either (and in a Swift
     container) is replaced by ``for_user`` (see :mod:`.location`). ``options`` are the
     backend's (credentials, endpoint, ``page_size`` ...): an unknown one is an error."""
-    return backend_class(scheme_of(url)).from_url(
-        url, prefix=prefix, for_user=for_user, **options
-    )
+    return backend_class(scheme_of(url)).from_url(url, prefix=prefix, for_user=for_user, **options)
 
 
 __all__ = [

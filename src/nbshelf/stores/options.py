@@ -109,9 +109,7 @@ class CommonOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def read(
-        cls, r: OptionReader, *, max_concurrency: int = 16, retries: int = 2
-    ) -> CommonOptions:
+    def read(cls, r: OptionReader, *, max_concurrency: int = 16, retries: int = 2) -> CommonOptions:
         """``page_size``, ``max_concurrency``, ``retries``, ``retry_backoff``,
         ``retry_max_backoff``, ``deadline``, ``deadline_min_rate``."""
         base = RetryPolicy(retries=retries)

@@ -147,13 +147,19 @@ class SharedAuth:
         password = cfg.account_key or ""
         if cfg.auth_version == "rackspace":
             return _rackspace_plugin_class()(
-                cfg.auth_url, cfg.account_name, cfg.account_key, tenant_id=cfg.tenant_id,
+                cfg.auth_url,
+                cfg.account_name,
+                cfg.account_key,
+                tenant_id=cfg.tenant_id,
                 tenant_name=cfg.tenant_name,
             )
         if cfg.auth_version == "2":
             return ks_v2.Password(
-                auth_url, username=cfg.account_name, password=password,
-                tenant_id=cfg.tenant_id, tenant_name=cfg.tenant_name,
+                auth_url,
+                username=cfg.account_name,
+                password=password,
+                tenant_id=cfg.tenant_id,
+                tenant_name=cfg.tenant_name,
             )
         if cfg.application_credential_id:
             return ks_v3.ApplicationCredential(
@@ -235,8 +241,13 @@ class SharedAuth:
             access = self._plugin.get_access(self._session) if self._plugin else None
             if access is not None:
                 eps = access.service_catalog.get_endpoints(service_type=cfg.service_type)
-                found = sorted({e.get("region") or e.get("region_id") or "?" for lst in
-                                eps.values() for e in lst})
+                found = sorted(
+                    {
+                        e.get("region") or e.get("region_id") or "?"
+                        for lst in eps.values()
+                        for e in lst
+                    }
+                )
                 if found:
                     regions = f" (the catalog has regions {', '.join(found)})"
         except Exception:
