@@ -8,10 +8,17 @@ Tempauth v1 goes through swiftclient; Keystone v2/v3 and Rackspace through a
 keystoneauth1 session (swiftclient's own Keystone path needs the old
 python-keystoneclient). Rackspace's identity speaks Keystone v2.0 with an
 API-key credential: :class:`RackspaceApiKey` is that one keystoneauth1 plugin.
+
+Given a credential source (:mod:`nbshelf.stores.expiring`: on JupyterHub, the hub
+client's provider of short-lived, per-user credentials), the credentials themselves
+are replaced before they expire: the first thread to find them due asks the source,
+signs in with the fresh ones and swaps the token while the others keep using the
+current one; only once they have expired does a thread wait for fresh ones.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -19,7 +26,10 @@ from swiftclient import client as swift_client
 
 from ..base import RequestCounter
 from ..errors import AuthFailed, StoreError, Unavailable
+from ..expiring import CredentialSource, ExpiringCredentials, RefreshClock
 from .config import SwiftConfig
+
+log = logging.getLogger("nbshelf.stores.swift")
 
 try:  # keystoneauth1 is a dependency of the swift extra; tempauth works without it
     from keystoneauth1 import exceptions as ks_exc
@@ -50,7 +60,13 @@ def _rackspace_plugin_class() -> Any:
 class SharedAuth:
     """The storage URL and token of one store, fetched and renewed under a lock."""
 
-    def __init__(self, cfg: SwiftConfig, counter: RequestCounter, location: str) -> None:
+    def __init__(
+        self,
+        cfg: SwiftConfig,
+        counter: RequestCounter,
+        location: str,
+        source: CredentialSource | None = None,
+    ) -> None:
         self.cfg = cfg
         self.counter = counter
         self.location = location
@@ -59,18 +75,40 @@ class SharedAuth:
         self._lock = threading.Lock()
         self._session: Any = None
         self._plugin: Any = None
+        self._source = source
+        self._clock = RefreshClock()
+        self._refreshing = False
+
+    @property
+    def renews_ahead(self) -> bool:
+        """Whether the credentials come from a source and are replaced before expiry."""
+        return self._source is not None
 
     @property
     def can_renew(self) -> bool:
-        return self.cfg.auth_version != "token"
+        return self.cfg.auth_version != "token" or self._source is not None
 
     def current(self) -> tuple[str, str]:
-        """The shared URL and token, authenticating first if there is none yet."""
+        """The shared URL and token, authenticating first if there is none yet, and
+        replacing the credentials when their source's are due for renewal."""
+        refresh = False
         with self._lock:
-            if self.url is None or self.token is None:
-                self._authenticate()
-            assert self.url is not None and self.token is not None
-            return self.url, self.token
+            if self.url is None or self.token is None or self._clock.expired:
+                self._authenticate(force=self.token is not None)
+            elif self._source is not None and self._clock.due and not self._refreshing:
+                self._refreshing = refresh = True
+            url, token = self.url, self.token
+        assert url is not None and token is not None
+        if refresh:  # outside the lock: the other threads keep the current token meanwhile
+            try:
+                self._refresh_ahead()
+            finally:
+                with self._lock:
+                    self._refreshing = False
+            with self._lock:
+                url, token = self.url, self.token
+            assert url is not None and token is not None
+        return url, token
 
     def renew(self, stale: str | None) -> tuple[str, str]:
         """A new token, unless another thread already replaced ``stale``."""
@@ -80,8 +118,81 @@ class SharedAuth:
             assert self.url is not None and self.token is not None
             return self.url, self.token
 
+    # ------------------------------------------------------------ fresh credentials
+    def _fetch(self) -> ExpiringCredentials:
+        """The source's credentials; its failure as a store error naming what failed."""
+        assert self._source is not None
+        try:
+            return self._source()
+        except StoreError:
+            raise
+        except Exception as e:  # the source's message says where it asked and why it failed
+            raise Unavailable(
+                f"fresh credentials could not be had ({e})", store=self.location
+            ) from None
+
+    def _take_fresh(self, force: bool) -> ExpiringCredentials | None:
+        """Before signing in: the source's credentials to switch to (on first use, once
+        the current ones are due or expired, and after a 401: ``force``, perhaps revoked),
+        or None to keep the current ones. If the source fails while the current ones
+        still work, they are kept."""
+        have = self._clock.accepted_once
+        if have and not (force or self._clock.due or self._clock.expired):
+            return None
+        try:
+            creds = self._fetch()
+        except StoreError as e:
+            if not have or self._clock.expired:
+                raise
+            self._clock.failed()
+            log.warning(
+                "%s: credentials not renewed yet, the current ones are kept: %s",
+                self.location,
+                e.message,
+            )
+            return None
+        if have and not self._clock.is_newer(creds):
+            return None
+        return creds
+
+    def _refresh_ahead(self) -> None:
+        """Fresh credentials and a token from them before the current ones expire; on
+        failure keep the current ones (still valid) and try again a little later."""
+        try:
+            creds = self._fetch()  # outside the lock: the slow part (the hub, Keystone)
+            with self._lock:
+                if not self._clock.is_newer(creds):
+                    self._clock.failed()  # the same credentials again: ask later
+                    return
+                self._authenticate(creds=creds)
+        except StoreError as e:
+            with self._lock:
+                self._clock.failed()
+            log.warning(
+                "%s: credentials not renewed yet, the current ones are kept: %s",
+                self.location,
+                e.message,
+            )
+
     # ------------------------------------------------------------ the methods
-    def _authenticate(self, force: bool = False) -> None:
+    def _authenticate(self, force: bool = False, creds: ExpiringCredentials | None = None) -> None:
+        """Sign in (under the lock); with a source, with its fresh credentials if due."""
+        if self._source is not None and creds is None:
+            creds = self._take_fresh(force)
+        if creds is None:
+            self._sign_in(force)
+            return
+        saved = (self.cfg, self._plugin, self._session)
+        try:
+            self.cfg = self.cfg.with_credentials(creds.env)
+            self._plugin = self._session = None
+            self._sign_in(False)  # fresh credentials: a first sign-in, never a renewal
+        except BaseException:
+            self.cfg, self._plugin, self._session = saved
+            raise
+        self._clock.accepted(creds)
+
+    def _sign_in(self, force: bool) -> None:
         cfg = self.cfg
         if cfg.auth_version == "token":
             if self.token is not None and force:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -82,9 +82,11 @@ class SwiftConfig:
         *,
         environ: Mapping[str, str] | None = None,
         options: OptionReader,
+        deferred: bool = False,
     ) -> SwiftConfig:
         """Options first (each field under its name or an alias), then the environment;
-        then infer the auth method and check."""
+        then infer the auth method and check. ``deferred``: the credentials come later
+        from a credential source (:meth:`with_credentials`); only the rest is checked."""
         env = os.environ if environ is None else environ
         opts: dict[str, Any] = {}
         for f in fields(cls):
@@ -104,6 +106,10 @@ class SwiftConfig:
             except (TypeError, ValueError):
                 raise StoreError(f"swift timeout {opts['timeout']!r} is not a number") from None
         cfg = cls(**opts)
+        if deferred:
+            if not cfg.container or "/" in cfg.container:
+                raise StoreError(f"invalid swift container name {cfg.container!r}")
+            return cfg
         cfg.auth_version = cfg._infer_version()
         if cfg.auth_version == "rackspace" and not cfg.auth_url:
             # Bookstore's Cloud Files config names no identity URL; this variable points it
@@ -175,6 +181,20 @@ class SwiftConfig:
         if not self.auth_url:
             raise StoreError(f"swift auth v{v} needs an auth URL")
 
+    def with_credentials(self, env: Mapping[str, str]) -> SwiftConfig:
+        """This configuration with the credentials ``env`` names (``OS_*``, ``ST_*``)
+        in place of its own: what a credential source's fresh credentials make of it.
+        The region and interface stay unless ``env`` names them too."""
+        cleared: dict[str, Any] = {name: None for name in _CREDENTIAL_FIELDS}
+        cleared["region"] = self.region
+        cleared["interface"] = self.interface
+        cfg = replace(self, **cleared)
+        for name, value in _from_env(env, {}).items():
+            setattr(cfg, name, value)
+        cfg.auth_version = cfg._infer_version()
+        cfg._validate()
+        return cfg
+
     # ------------------------------------------------------------ for messages
     @property
     def who(self) -> str:
@@ -184,6 +204,27 @@ class SwiftConfig:
         if self.application_credential_id:
             return f"application credential {self.application_credential_id}"
         return f"user {self.account_name}"
+
+
+#: The fields a credential source replaces (everything the environment may set).
+_CREDENTIAL_FIELDS = (
+    "auth_version",
+    "auth_url",
+    "account_name",
+    "account_key",
+    "tenant_id",
+    "tenant_name",
+    "project_name",
+    "project_id",
+    "user_domain_name",
+    "user_domain_id",
+    "project_domain_name",
+    "project_domain_id",
+    "application_credential_id",
+    "application_credential_secret",
+    "storage_url",
+    "auth_token",
+)
 
 
 def _from_env(env: Mapping[str, str], opts: Mapping[str, Any]) -> dict[str, str]:

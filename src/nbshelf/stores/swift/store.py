@@ -60,6 +60,7 @@ from ..errors import (
     Unavailable,
     Unsupported,
 )
+from ..expiring import CredentialSource
 from ..location import StoreLocation
 from ..options import CommonOptions, OptionReader
 from . import share
@@ -134,6 +135,15 @@ class _Connection(swift_client.Connection):
         self.stale_token: str | None = None
         self.session = _Renewal(self)
 
+    def _retry(self, reset_func: Any, func: Any, *args: Any, **kwargs: Any) -> Any:
+        mine: str | None = getattr(self, "token", None)
+        if self.shared.renews_ahead and mine is not None:
+            # credentials from a source: take the shared token, renewed before it expires
+            url, token = self.shared.current()
+            if token != mine:
+                self.url, self.token = url, token
+        return super()._retry(reset_func, func, *args, **kwargs)
+
     def get_auth(self) -> tuple[str, str]:
         if self.stale_token is not None:
             stale, self.stale_token = self.stale_token, None
@@ -181,23 +191,38 @@ def _operation(method: str, full_path: str, headers: Mapping[str, Any], base: st
 @dataclass(frozen=True)
 class SwiftOptions:
     """The Swift store's options, read once: the common ones, ``copy_head``, ``environ``
-    (a mapping used instead of ``os.environ``) and the credentials (:class:`SwiftConfig`:
-    its fields, Bookstore's and the OpenStack CLI's spellings, else ``ST_*``/``OS_*``)."""
+    (a mapping used instead of ``os.environ``), ``credentials`` (a credential source,
+    :mod:`nbshelf.stores.expiring`: short-lived credentials, asked again before they
+    expire) and the credentials (:class:`SwiftConfig`: its fields, Bookstore's and the
+    OpenStack CLI's spellings, else ``ST_*``/``OS_*``)."""
 
     common: CommonOptions
     config: SwiftConfig
     #: HEAD after a copy so its ObjectInfo has size and content type (2 requests, not 1).
     copy_head: bool = False
+    credentials: CredentialSource | None = None
 
     @classmethod
     def read(cls, location: StoreLocation, options: dict[str, Any]) -> SwiftOptions:
         r = OptionReader("swift", options)
         environ = r.raw("environ")
+        source = r.raw("credentials")
+        if source is not None and not callable(source):
+            raise StoreError(
+                "the swift store option credentials must be a callable returning fresh "
+                f"credentials (env, expires_at), not {type(source).__name__}"
+            )
         copy_head = bool(r.flag("copy_head", False))
         common = CommonOptions.read(r)
-        config = SwiftConfig.build(location.container, location.prefix, environ=environ, options=r)
+        config = SwiftConfig.build(
+            location.container,
+            location.prefix,
+            environ={} if source is not None and environ is None else environ,
+            options=r,
+            deferred=source is not None,
+        )
         r.finish()
-        return cls(common=common, config=config, copy_head=copy_head)
+        return cls(common=common, config=config, copy_head=copy_head, credentials=source)
 
 
 class SwiftStore(ObjectStore):
@@ -209,8 +234,9 @@ class SwiftStore(ObjectStore):
     ``user_domain_name``, ``project_domain_name``, ``application_credential_id``,
     ``application_credential_secret``, ``region``, ``interface``, ``storage_url``,
     ``auth_token``, ``temp_url_key``, ``timeout``, ``retries``, ``copy_head``,
-    ``environ`` (a mapping used instead of ``os.environ``). ``{username}`` may be part
-    of the container as well as of the prefix.
+    ``environ`` (a mapping used instead of ``os.environ``), ``credentials`` (a credential
+    source: short-lived credentials renewed before they expire, :mod:`..expiring`).
+    ``{username}`` may be part of the container as well as of the prefix.
 
     Capabilities: :class:`~nbshelf.stores.capabilities.SupportsSignedLinks` (TempURLs)
     and :class:`~nbshelf.stores.capabilities.SupportsPublicLinks` (a public container,
@@ -232,6 +258,7 @@ class SwiftStore(ObjectStore):
         max_concurrency: int = 16,
         copy_head: bool = False,
         retry: RetryPolicy | None = None,
+        credentials: CredentialSource | None = None,
     ) -> None:
         super().__init__(
             prefix=config.prefix,
@@ -239,11 +266,11 @@ class SwiftStore(ObjectStore):
             max_concurrency=max_concurrency,
             retry=retry,
         )
-        self.config = config
         self.container = config.container
         #: HEAD after a copy so its ObjectInfo has size and content type (2 requests, not 1).
         self.copy_head = copy_head
-        self._auth = SharedAuth(config, self.requests, self.location)
+        self._auth = SharedAuth(config, self.requests, f"swift://{self.container}", credentials)
+        self._auth.location = self.location
         self._local = threading.local()
         self._capabilities: dict[str, Any] | None = None
         self._legacy_markers: set[str] = set()  # full keys of application/directory markers
@@ -258,7 +285,13 @@ class SwiftStore(ObjectStore):
             max_concurrency=common.max_concurrency,
             copy_head=opts.copy_head,
             retry=common.retry,
+            credentials=opts.credentials,
         )
+
+    @property
+    def config(self) -> SwiftConfig:
+        """The configuration in use (its credentials replaced when a source renews them)."""
+        return self._auth.cfg
 
     @property
     def location(self) -> str:
