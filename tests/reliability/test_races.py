@@ -193,7 +193,9 @@ def _race_renames(first: NbshelfServer, second: NbshelfServer, store: Store, tag
         store.fill(files)
         barrier = threading.Barrier(2)
 
-        def rename(srv: NbshelfServer, to: str) -> int:
+        def rename(
+            srv: NbshelfServer, to: str, proj: str = proj, barrier: threading.Barrier = barrier
+        ) -> int:
             barrier.wait(10)
             resp = srv.api("PATCH", f"/api/contents/{proj}", json={"path": to})
             assert resp.status_code in (200, 404, 409), (resp.status_code, resp.text, srv.log())

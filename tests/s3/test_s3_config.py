@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from nbshelf.stores import open_store
-from nbshelf.stores.obstore.aws import resolve
 from nbshelf.stores.errors import StoreError
 from nbshelf.stores.obstore import AzureStore, GCSStore, S3Store
+from nbshelf.stores.obstore.aws import resolve
 
 
 @pytest.fixture

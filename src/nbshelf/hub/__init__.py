@@ -8,6 +8,6 @@ with its own JupyterHub API token and asks again before they expire.
 
 from __future__ import annotations
 
-from .credentials import CredentialIssuer, IssueRefused, IssuedCredentials
+from .credentials import CredentialIssuer, IssuedCredentials, IssueRefused
 
 __all__ = ["CredentialIssuer", "IssueRefused", "IssuedCredentials"]
