@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from nbshelf.kernelfs import ShelfFileSystem
-from tests.kernels.kernel import execute, start_session
+from tests.kernels.kernel import KernelError, execute, start_session
 from tests.servers.jupyter import NbshelfServer
 
 BIG_MB = 200
@@ -182,5 +182,23 @@ def test_shelf_magic_pull_push_and_the_reminder(tmp_path: Path) -> None:
         assert r.json()["content"] == "made with open()"
         assert (tmp_path / "work" / "p" / "out.txt").exists()  # kept after the push
         assert os.path.isdir(tmp_path / "work" / "p")
+
+        # a pull never replaces a local file whose changes were not pushed
+        local = tmp_path / "work" / "p" / "data.csv"
+        out = execute(srv, kid, "open('data.csv', 'w').write('changed in the kernel')")
+        assert "data.csv only in the kernel's working folder" in out
+        with pytest.raises(KernelError) as refused:
+            execute(srv, kid, "%shelf pull data.csv")
+        assert refused.value.ename == "FileExistsError"
+        assert "%shelf pull --force data.csv" in refused.value.evalue
+        assert local.read_text() == "changed in the kernel"
+        # a restarted kernel knows what was pulled and pushed: only data.csv is unpushed
+        r = srv.api("POST", f"/api/kernels/{kid}/restart")
+        assert r.status_code == 200, r.text
+        status = execute(srv, kid, "%shelf status")
+        assert status.split("\n")[0] == "not pushed: data.csv" and "out.txt" not in status
+        assert "pulled data.csv" in execute(srv, kid, "%shelf pull --force data.csv")
+        assert local.read_text() == "a,b\n1,2\n"
+        assert "nothing to push" in execute(srv, kid, "%shelf status")
     finally:
         srv.stop()
