@@ -8,12 +8,20 @@ room's file poll, whose cost is HEAD requests only."""
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+
 from tests.ecosystem.conftest import Served, notebook, unique
+from tests.servers.jupyter import NbshelfServer
+from tests.servers.swift import SwiftServer
+from tests.share.helpers import clean_env
 
 WAIT = 60.0  # seconds an expected change may take to arrive on a loaded machine
 
@@ -62,16 +70,16 @@ def _sources(nb: dict[str, Any]) -> list[str]:
     return ["".join(c["source"]) for c in nb["cells"]]
 
 
-async def test_room_sync_save_and_outside_change(eco: Served) -> None:
+@asynccontextmanager
+async def _room(server: NbshelfServer, path: str) -> AsyncIterator[tuple[Any, dict[str, Any]]]:
+    """The notebook's room as JupyterLab joins it: a session, then its websocket synced
+    into a ``YNotebook`` by pycrdt's provider. Yields the notebook and the session."""
     from jupyter_ydoc import YNotebook
     from pycrdt import Doc, Provider
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
-    path = f"{unique('rtc')}/n.ipynb"
-    eco.folder(path.split("/")[0])
-    eco.save(path, notebook("x = 1"))
-    r = eco.api(
+    r = server.api(
         "PUT",
         f"/api/collaboration/session/{quote(path, safe='')}",
         json={"format": "json", "type": "notebook"},
@@ -79,46 +87,54 @@ async def test_room_sync_save_and_outside_change(eco: Served) -> None:
     assert r.status_code == 201, r.text
     session = r.json()
     room = f"json:notebook:{session['fileId']}"
-    ws_url = eco.server.url.replace("http", "ws", 1)
+    ws_url = server.url.replace("http", "ws", 1)
     request = HTTPRequest(
         f"{ws_url}/api/collaboration/room/{room}?sessionId={session['sessionId']}",
-        headers=eco.server.headers,
+        headers=server.headers,
     )
     ws = await websocket_connect(request)
-    doc = Doc()
+    doc: Any = Doc()
     ynb = YNotebook(doc)
     try:
         async with Provider(doc, TornadoChannel(ws, room)):
-            # the room loaded the notebook from the store
-            await _until(lambda: ynb.cell_number == 1, "the room's first sync")
-            assert _sources(ynb.get()) == ["x = 1"]
-
-            # an edit in the room is saved to the store (document_save_delay: 1 s)
-            ynb.append_cell({"cell_type": "code", "source": "y = 2", "metadata": {}})
-
-            def saved() -> bool:
-                got = eco.api("GET", f"/api/contents/{path}").json()
-                return _sources(got["content"]) == ["x = 1", "y = 2"]
-
-            await _until(saved, "the room's save")
-
-            # the file poll of an idle room (every second by default): 1 HEAD per poll on
-            # an object store; nothing is downloaded. (On the local store, where requests
-            # are stats and nbshelf caches nothing, jupytext's dir_exists adds a listing.)
-            before = eco.counts()
-            await asyncio.sleep(3.5)
-            polled = eco.since(before)
-            if eco.kind == "local":
-                assert polled["HEAD"] >= 1 and "GET" not in polled, polled
-            else:
-                assert set(polled) == {"HEAD"}, polled
-
-            # a change made outside the room reaches the client
-            eco.save(path, notebook("x = 1", "y = 2", "z = 3"))
-            await _until(lambda: ynb.cell_number == 3, "the outside change in the room")
-            assert _sources(ynb.get()) == ["x = 1", "y = 2", "z = 3"]
+            yield ynb, session
     finally:
         ws.close()
+
+
+async def test_room_sync_save_and_outside_change(eco: Served) -> None:
+    path = f"{unique('rtc')}/n.ipynb"
+    eco.folder(path.split("/")[0])
+    eco.save(path, notebook("x = 1"))
+    async with _room(eco.server, path) as (ynb, session):
+        # the room loaded the notebook from the store
+        await _until(lambda: ynb.cell_number == 1, "the room's first sync")
+        assert _sources(ynb.get()) == ["x = 1"]
+
+        # an edit in the room is saved to the store (document_save_delay: 1 s)
+        ynb.append_cell({"cell_type": "code", "source": "y = 2", "metadata": {}})
+
+        def saved() -> bool:
+            got = eco.api("GET", f"/api/contents/{path}").json()
+            return _sources(got["content"]) == ["x = 1", "y = 2"]
+
+        await _until(saved, "the room's save")
+
+        # the file poll of an idle room (every second by default): 1 HEAD per poll on
+        # an object store; nothing is downloaded. (On the local store, where requests
+        # are stats and nbshelf caches nothing, jupytext's dir_exists adds a listing.)
+        before = eco.counts()
+        await asyncio.sleep(3.5)
+        polled = eco.since(before)
+        if eco.kind == "local":
+            assert polled["HEAD"] >= 1 and "GET" not in polled, polled
+        else:
+            assert set(polled) == {"HEAD"}, polled
+
+        # a change made outside the room reaches the client
+        eco.save(path, notebook("x = 1", "y = 2", "z = 3"))
+        await _until(lambda: ynb.cell_number == 3, "the outside change in the room")
+        assert _sources(ynb.get()) == ["x = 1", "y = 2", "z = 3"]
 
     # a rename keeps the document's id (the file id manager follows nbshelf's events)
     new = path.replace("n.ipynb", "renamed.ipynb")
@@ -138,17 +154,62 @@ async def test_room_sync_save_and_outside_change(eco: Served) -> None:
     assert not {".jupyter_ystore.db", ".jupyter"} & {e["name"] for e in everything}
 
 
+POLL_SECONDS = 5.0  # the lowered rate of the test below (jupyter-collaboration: 1 s)
+IDLE_SECONDS = 11.0  # the idle window measured: at most ceil(11 / 5) = 3 polls fit in it
+
+
+@pytest.mark.swift
+async def test_a_lower_poll_rate_for_remote_stores(
+    swift_server: SwiftServer, tmp_path: Path
+) -> None:
+    """``YDocExtension.file_poll_interval`` (jupyter-collaboration's own setting, docs/
+    ecosystem.md) lowers what an idle room costs on a remote store: one HEAD per poll,
+    and no more polls than the interval lets fit in the time (a poll is a sleep of the
+    interval, then the check, so a loaded machine only makes fewer)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    env = clean_env(ST_AUTH=swift_server.auth_url, ST_USER="test:tester", ST_KEY="testing")
+    server = NbshelfServer(
+        root,
+        f"--YDocExtension.file_poll_interval={POLL_SECONDS}",
+        f"--ArbitraryFileIdManager.db_path={tmp_path / 'file_id_manager.db'}",
+        store=f"swift://{unique('poll')}",
+        env=env,
+        ecosystem=True,
+    ).start(timeout=120)
+    try:
+        path = "slow.ipynb"
+        r = server.api(
+            "PUT", f"/api/contents/{path}", json={"type": "notebook", "content": notebook("p = 1")}
+        )
+        assert r.status_code == 201, r.text
+        # what one poll asks the contents manager (get without content): 1 HEAD
+        before = server.requests_made()
+        assert server.api("GET", f"/api/contents/{path}", params={"content": 0}).ok
+        after = server.requests_made()
+        assert {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)} == {
+            "HEAD": 1
+        }
+        async with _room(server, path) as (ynb, _):
+            await _until(lambda: ynb.cell_number == 1, "the room's first sync")
+            before = server.requests_made()
+            await asyncio.sleep(IDLE_SECONDS)
+            after = server.requests_made()
+        polled = {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+        assert set(polled) == {"HEAD"}, polled  # nothing downloaded, nothing written
+        assert 1 <= polled["HEAD"] <= math.ceil(IDLE_SECONDS / POLL_SECONDS), polled
+    finally:
+        server.stop()
+
+
 def test_local_file_id_manager_is_named_at_start(tmp_path: Any) -> None:
     """LocalFileIdManager stats local files: on a store elsewhere every session is a 404,
     and nbshelf says why (and what to change) when the server starts."""
-    from tests.servers.jupyter import NbshelfServer
-
     root = tmp_path / "root"
     root.mkdir()
     server = NbshelfServer(
         root,
-        "--FileIdExtension.file_id_manager_class="
-        "jupyter_server_fileid.manager.LocalFileIdManager",
+        "--FileIdExtension.file_id_manager_class=jupyter_server_fileid.manager.LocalFileIdManager",
         f"--LocalFileIdManager.db_path={tmp_path / 'file_id_manager.db'}",
         store=f"memory://{unique('fileid')}",
         ecosystem=True,
