@@ -30,6 +30,7 @@ def _jupyter_server_extension_points() -> list[dict[str, Any]]:
         {"module": "nbshelf.server.extension"},
         {"module": "nbshelf.server.legacy"},
         {"module": "nbshelf.server.security"},
+        {"module": "nbshelf.hub.singleuser"},  # /nbshelf/api/hub (JupyterHub only)
     ]
 
 

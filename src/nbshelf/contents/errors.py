@@ -10,6 +10,7 @@ from tornado.web import HTTPError
 from ..stores import (
     AuthFailed,
     Conflict,
+    CredentialsUnavailable,
     IntegrityError,
     InvalidKey,
     NotFound,
@@ -44,6 +45,8 @@ def http_error(e: StoreError, path: str) -> HTTPError:
         return HTTPError(
             503, f"The notebook store did not keep {path} intact ({e}); nothing was lost."
         )
+    if isinstance(e, CredentialsUnavailable):
+        return HTTPError(503, f"nbshelf has no valid credentials for the notebook store: {e}")
     if isinstance(e, Unavailable):
         return HTTPError(
             503, f"The notebook store is unavailable ({e}); check that it is running and reachable."

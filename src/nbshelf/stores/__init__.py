@@ -2,7 +2,8 @@
 
 What lives here: ``base`` (the :class:`ObjectStore` interface: head, get, put, delete,
 copy, list; retries, key checks, request counting), ``errors`` (the typed errors),
-``location`` (one parse of a store URL and the one ``{username}`` rule), ``options``
+``location`` (one parse of a store URL and the one ``{username}`` rule), ``credentials``
+(expiring credentials renewed from a source before they expire, for S3), ``options``
 (typed backend options), ``capabilities`` (what some backends can do beyond objects:
 signed and public links, as protocols checked with ``isinstance``), and the backends:
 ``local``, ``memory``, ``swift/`` and ``obstore/`` (S3, GCS, Azure).
@@ -37,9 +38,11 @@ from .capabilities import (
     SupportsPublicLinks,
     SupportsSignedLinks,
 )
+from .credentials import CredentialCache
 from .errors import (
     AuthFailed,
     Conflict,
+    CredentialsUnavailable,
     IntegrityError,
     InvalidKey,
     NotFound,
@@ -100,6 +103,8 @@ __all__ = [
     "ENV_STORE",
     "AuthFailed",
     "Conflict",
+    "CredentialCache",
+    "CredentialsUnavailable",
     "GetResult",
     "IntegrityError",
     "InvalidKey",

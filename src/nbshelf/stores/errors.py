@@ -56,6 +56,11 @@ class Unavailable(StoreError):
     """The store cannot be reached or answered with a server error."""
 
 
+class CredentialsUnavailable(Unavailable):
+    """The store's credentials expired or could not be had from where they come from
+    (a JupyterHub service that issues them, :mod:`nbshelf.stores.credentials`)."""
+
+
 class InvalidKey(StoreError):
     """The key is not acceptable to this store (too long, bad characters)."""
 

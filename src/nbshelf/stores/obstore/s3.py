@@ -7,20 +7,32 @@ resolved as the AWS CLI does, :mod:`.aws`) and sends the few requests obstore ca
 (CopyObject with its answer, DELETE of foreign ``a/b/`` markers) signed by
 :mod:`.sigv4`. Its capabilities: signed links (presigned URLs, at most 7 days) and
 public links (a public-read ACL, :mod:`.share`). See docs/s3.md.
+
+Short-lived credentials (JupyterHub, docs/jupyterhub.md): the ``credentials`` option is
+a credential source (:mod:`..expiring`) giving ``AWS_ACCESS_KEY_ID``,
+``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN`` with an expiry; they are renewed
+before they expire (:class:`..credentials.CredentialCache`) and handed to obstore through
+its ``credential_provider`` callback and to the requests signed here. A presigned link
+signed with them would die with them: the ``link_signer`` option (a blocking
+``(full key, seconds) -> URL``, e.g. the hub service's) signs links instead, for as long
+as asked; without one, :attr:`S3Store.max_signed_expiry` is what is left of the
+credentials' life, and a longer expiry is refused saying so.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import importlib
 import logging
+import os
 import re
 import ssl
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import quote
 
 # Imported with the module, not on first use: httpx, httpcore (httpx imports it when
@@ -34,7 +46,9 @@ from obstore.store import S3Store as _OsS3
 
 from ..base import ObjectInfo
 from ..capabilities import PublicSnapshot, SnapshotFile
-from ..errors import StoreError, Unavailable
+from ..credentials import CredentialCache
+from ..errors import CredentialsUnavailable, StoreError, Unavailable
+from ..expiring import CredentialSource, ExpiringCredentials
 from ..location import StoreLocation
 from ..options import OptionReader
 from . import share
@@ -44,11 +58,18 @@ from .errors import translate_response
 from .sigv4 import copy_source, object_url, sign
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 __all__ = ["S3Options", "S3Store"]
 
 #: SigV4 presigned URLs last at most 7 days.
 S3_MAX_EXPIRY = 7 * 86400
+#: The variables a credential source gives for S3 (the session token may be absent).
+_KEY_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+#: What is ignored in the environment when a credential source gives the credentials.
+_ENV_CREDENTIALS = (*_KEY_VARS, "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE")
+#: Signs a presigned GET of a full key for some seconds (blocking; run in a thread).
+LinkSigner = Callable[[str, int], str]
 _ISO_SECOND = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)")
 
 
@@ -115,14 +136,33 @@ class S3Options:
     extra: dict[str, Any]
     #: nbshelf's own option names, for messages.
     known: tuple[str, ...]
+    #: short-lived credentials, asked again before they expire (None: static ones)
+    credentials: CredentialSource | None = None
+    #: signs share links in place of the (short-lived) credentials
+    link_signer: LinkSigner | None = None
 
     @classmethod
     def read(cls, location: StoreLocation, options: dict[str, Any]) -> S3Options:
         r = OptionReader("s3", options)
+        source = r.raw("credentials")
+        signer = r.raw("link_signer")
+        for name, value in (("credentials", source), ("link_signer", signer)):
+            if value is not None and not callable(value):
+                raise StoreError(
+                    f"the s3 store option {name} must be a callable, not {type(value).__name__}"
+                )
         base = ObstoreOptions.read(r)
         extra = r.rest()
-        settings = resolve(location.container, extra)  # takes the AWS options out
-        return cls(base, settings, extra, known=(*r.known, *AWS_OPTIONS))
+        env: Mapping[str, str] | None = None
+        if source is not None:  # the source's credentials, never the environment's
+            env = {k: v for k, v in os.environ.items() if k not in _ENV_CREDENTIALS}
+        settings = resolve(location.container, extra, env)  # takes the AWS options out
+        if source is not None:
+            if settings.access_key_id:
+                raise StoreError("give credentials (a source) or access keys, not both")
+            settings.credentials_from = "the credential source"
+        known = (*r.known, *AWS_OPTIONS)
+        return cls(base, settings, extra, known=known, credentials=source, link_signer=signer)
 
 
 class S3Store(ObstoreBackedStore):
@@ -130,12 +170,19 @@ class S3Store(ObstoreBackedStore):
 
     scheme: ClassVar[str] = "s3"
     url_form: ClassVar[str] = "s3://bucket[/prefix]"
-    max_signed_expiry: int | None = S3_MAX_EXPIRY
     signed_links_name: str = "S3 signed links"
 
     def __init__(self, options: S3Options, *, prefix: str = "") -> None:
         settings = options.settings
         self.settings = settings
+        self._link_signer = options.link_signer
+        #: short-lived credentials and their renewal (None: static credentials)
+        self.credential_cache: CredentialCache | None = None
+        client_kwargs: dict[str, Any] = {}
+        if options.credentials is not None:
+            where = f"s3://{settings.bucket}/{prefix}".rstrip("/")
+            self.credential_cache = CredentialCache(options.credentials, where=where)
+            client_kwargs["credential_provider"] = self._obstore_credentials
         config: dict[str, Any] = {"region": settings.region}
         if settings.endpoint:
             config["endpoint"] = settings.endpoint
@@ -154,6 +201,7 @@ class S3Store(ObstoreBackedStore):
             known=options.known,
             config={**config, **extra},
             client_options=options.base.client_options(settings.allow_http),
+            **client_kwargs,
         )
         super().__init__(os_store, **options.base.store_kwargs(prefix))
         #: Other S3Config options (server_side_encryption, request_payer ...) change what
@@ -182,11 +230,67 @@ class S3Store(ObstoreBackedStore):
         where = self.settings.endpoint or f"AWS region {self.settings.region}"
         return f"s3://{self.settings.bucket} at {where}"
 
+    # ------------------------------------------------------------ short-lived credentials
+    @staticmethod
+    def _keys(creds: ExpiringCredentials, where: str) -> tuple[str, str, str | None]:
+        env = creds.env
+        missing = [v for v in _KEY_VARS if not env.get(v)]
+        if missing:
+            raise CredentialsUnavailable(
+                f"the credential source gave no {' or '.join(missing)}", store=where
+            )
+        return env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env.get("AWS_SESSION_TOKEN")
+
+    def _obstore_credentials(self) -> dict[str, Any]:
+        """obstore's ``credential_provider`` callback (called from its threads whenever its
+        cached credentials have less than 5 minutes left): the held ones, no network call
+        unless they expired."""
+        assert self.credential_cache is not None
+        creds = self.credential_cache.current()
+        key, secret, token = self._keys(creds, self.description)
+        expires = creds.expires_at
+        return {
+            "access_key_id": key,
+            "secret_access_key": secret,
+            "token": token,
+            # obstore takes exactly datetime.timezone.utc (not dateutil's tzutc ...)
+            "expires_at": expires.astimezone(timezone.utc) if expires else None,
+        }
+
+    async def _before_request(self) -> None:
+        """Credentials renewed ahead of their expiry (the held ones at once while fresh)."""
+        if self.credential_cache is not None:
+            await self.credential_cache.fresh()
+
+    async def _retrying(
+        self, call: Callable[[], Awaitable[T]], key: str | None, **kwargs: Any
+    ) -> T:
+        """Every attempt of every call first makes sure of its credentials."""
+        if self.credential_cache is None:
+            return await super()._retrying(call, key, **kwargs)
+
+        async def fresh_call() -> T:
+            await self._before_request()
+            return await call()
+
+        return await super()._retrying(fresh_call, key, **kwargs)
+
+    def _signing_keys(self) -> tuple[str, str, str | None]:
+        """The keys the requests sent here are signed with now."""
+        if self.credential_cache is not None:
+            return self._keys(self.credential_cache.current(), self.description)
+        st = self.settings
+        assert st.access_key_id and st.secret_access_key
+        return st.access_key_id, st.secret_access_key, st.session_token
+
     # ------------------------------------------------------------ requests sent with httpx
     @property
     def signs_requests(self) -> bool:
-        """True with static credentials (options, env, profile): the few requests obstore
-        cannot make (or whose answer it drops) are signed here and sent with httpx."""
+        """True with static credentials (options, env, profile) or a credential source:
+        the few requests obstore cannot make (or whose answer it drops) are signed here
+        and sent with httpx."""
+        if self.credential_cache is not None:
+            return True
         return bool(self.settings.access_key_id and self.settings.secret_access_key)
 
     def endpoint_base(self) -> str:
@@ -220,9 +324,10 @@ class S3Store(ObstoreBackedStore):
         error_key: str | None = None,
     ) -> httpx.Response:
         """Send one body-less, SigV4-signed request for the full ``key`` (counted as
-        ``op``); an unreachable endpoint is :class:`Unavailable`. Needs static credentials."""
+        ``op``); an unreachable endpoint is :class:`Unavailable`. Needs static credentials
+        or a credential source."""
         st = self.settings
-        assert st.access_key_id and st.secret_access_key
+        access_key, secret_key, session_token = self._signing_keys()
         url = object_url(self.endpoint_base(), st.bucket, key, st.virtual_hosted)
         if query:
             url += "?" + query
@@ -231,9 +336,9 @@ class S3Store(ObstoreBackedStore):
             url,
             headers,
             region=st.region,
-            access_key=st.access_key_id,
-            secret_key=st.secret_access_key,
-            session_token=st.session_token,
+            access_key=access_key,
+            secret_key=secret_key,
+            session_token=session_token,
         )
         client = self.http_client()
         self.requests.add(op)
@@ -307,6 +412,40 @@ class S3Store(ObstoreBackedStore):
             await self._http.aclose()
             self._http = None
         await super().close()
+
+    # ------------------------------------------------------------ signed links
+    @property
+    def max_signed_expiry(self) -> int | None:
+        """7 days (SigV4's limit); with short-lived credentials and no ``link_signer``,
+        what is left of their life: a link signed with them dies with them."""
+        cache = self.credential_cache
+        if self._link_signer is not None or cache is None:
+            return S3_MAX_EXPIRY
+        expires = cache.current().expires_at
+        if expires is None:
+            return S3_MAX_EXPIRY
+        left = int((expires - datetime.now(timezone.utc)).total_seconds())
+        return max(0, min(S3_MAX_EXPIRY, left))
+
+    @max_signed_expiry.setter
+    def max_signed_expiry(self, value: int | None) -> None:
+        raise AttributeError("the S3 store's longest link follows from its credentials")
+
+    async def signed_url(self, key: str, expires_in: int, *, inline: bool = False) -> str:
+        """A presigned GET: signed by the ``link_signer`` when there is one (the hub
+        service, for as long as asked), else with the store's own credentials."""
+        if self._link_signer is None:
+            await self._before_request()
+            return await super().signed_url(key, expires_in, inline=inline)
+        full = self._full(key)
+        try:
+            return await asyncio.to_thread(self._link_signer, full, expires_in)
+        except StoreError:
+            raise
+        except Exception as e:
+            raise Unavailable(
+                f"the link could not be signed ({e})", store=self.description
+            ) from None
 
     # ------------------------------------------------------------ public links (.share)
     async def publish_public(
