@@ -1,0 +1,322 @@
+"""Per-user isolation on the real Swift behind the real Keystone (nbshelf.hub.keystone).
+
+The admin's one-time setup (docs/jupyterhub.md, "Swift / Keystone") is done here as an
+admin would: a project whose account holds every user's container, the role
+``nbshelf-notebooks`` (no Swift operator role), and the hub side's Keystone user, an
+admin of that project. Then :class:`KeystoneIssuer` makes the rest per user.
+
+Alice's credentials are used as her kernel would use them after reading them from her
+server (``/proc/$PPID/environ``, its memory): straight with swiftclient, on a
+keystoneauth session of her application credential, with every trick a kernel could try.
+Bob's objects must come out byte-identical. No JupyterHub here (the issuer and the
+store's refresh are what is tested); tests/hub's JupyterHub harness runs the whole chain.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+import requests
+import swiftclient
+from keystoneauth1 import session as ks_session
+from keystoneauth1.identity import v3 as ks_v3
+
+from nbshelf.hub import IssuedCredentials, IssueRefused
+from nbshelf.hub.keystone import KeystoneIssuer
+from nbshelf.stores.swift import SwiftStore
+
+pytestmark = [pytest.mark.swift, pytest.mark.keystone]
+
+HUB_PASSWORD = "hub-" + uuid.uuid4().hex
+
+
+class Setup:
+    """What the admin creates once, and a way to build issuers on it."""
+
+    def __init__(self, keystone: Any, swift: Any) -> None:
+        self.keystone = keystone
+        self.swift = swift
+        self.tag = uuid.uuid4().hex[:8]
+        self.project = f"notebooks-{self.tag}"
+        self.hub_user = f"nbshelf-hub-{self.tag}"
+        h = keystone.admin_headers()
+        v3 = keystone.v3
+        self.project_id = _create(
+            h, f"{v3}/projects", "project", {"name": self.project, "domain_id": "default"}
+        )["id"]
+        roles = requests.get(f"{v3}/roles", headers=h, timeout=30).json()["roles"]
+        by_name = {r["name"]: r["id"] for r in roles}
+        if "nbshelf-notebooks" not in by_name:
+            by_name["nbshelf-notebooks"] = _create(
+                h, f"{v3}/roles", "role", {"name": "nbshelf-notebooks"}
+            )["id"]
+        self.role_ids = by_name
+        hub = _create(
+            h,
+            f"{v3}/users",
+            "user",
+            {"name": self.hub_user, "password": HUB_PASSWORD, "domain_id": "default"},
+        )
+        requests.put(
+            f"{v3}/projects/{self.project_id}/users/{hub['id']}/roles/{by_name['admin']}",
+            headers=h,
+            timeout=30,
+        ).raise_for_status()
+
+    def issuer(self, **kw: Any) -> KeystoneIssuer:
+        opts: dict[str, Any] = {
+            "auth_url": self.keystone.url,
+            "admin_username": self.hub_user,
+            "admin_password": HUB_PASSWORD,
+            "project": self.project,
+            "user_name_template": f"nbshelf-{self.tag}-{{username}}",
+            "user_key": "key-" + self.tag,
+            "lifetime": 3600,
+        }
+        opts.update(kw)
+        return KeystoneIssuer(**opts)
+
+    def storage_url(self) -> str:
+        return f"{self.swift.endpoint}/v1/AUTH_{self.project_id}"
+
+    def operator(self) -> swiftclient.Connection:
+        """The hub side's own view of the account (an operator: sees everything)."""
+        return swiftclient.Connection(
+            session=_session(
+                ks_v3.Password(
+                    auth_url=self.keystone.v3,
+                    username=self.hub_user,
+                    password=HUB_PASSWORD,
+                    user_domain_id="default",
+                    project_id=self.project_id,
+                )
+            )
+        )
+
+
+def _create(h: dict[str, str], url: str, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    r = requests.post(url, headers=h, json={kind: body}, timeout=30)
+    r.raise_for_status()
+    return dict(r.json()[kind])
+
+
+def _session(plugin: Any) -> ks_session.Session:
+    return ks_session.Session(auth=plugin, timeout=30)
+
+
+def kernel_session(creds: IssuedCredentials) -> ks_session.Session:
+    """What a kernel builds from the variables it read: a session of the credential."""
+    env = creds.env
+    assert env["OS_AUTH_TYPE"] == "v3applicationcredential"
+    return _session(
+        ks_v3.ApplicationCredential(
+            auth_url=env["OS_AUTH_URL"],
+            application_credential_id=env["OS_APPLICATION_CREDENTIAL_ID"],
+            application_credential_secret=env["OS_APPLICATION_CREDENTIAL_SECRET"],
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def setup(keystone_server: Any, keystone_swift: Any) -> Setup:
+    return Setup(keystone_server, keystone_swift)
+
+
+def refused(call: Any, *args: Any, **kwargs: Any) -> int:
+    """The HTTP status of a call that must fail with 401 or 403."""
+    with pytest.raises(swiftclient.ClientException) as e:
+        call(*args, **kwargs)
+    assert e.value.http_status in (401, 403), e.value
+    return int(e.value.http_status)
+
+
+def snapshot(
+    conn: swiftclient.Connection, container: str
+) -> dict[str, tuple[bytes, dict[str, str]]]:
+    """Every object of ``container``: its bytes and its metadata headers."""
+    out = {}
+    for o in conn.get_container(container, full_listing=True)[1]:
+        headers, body = conn.get_object(container, o["name"])
+        meta = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
+        out[o["name"]] = (body, meta)
+    return out
+
+
+# ----------------------------------------------------------------------------- isolation
+async def test_alice_reaches_nothing_of_bobs(setup: Setup) -> None:
+    issuer = setup.issuer()
+    alice, bob = issuer.issue("alice"), issuer.issue("bob")
+    assert alice.store_url == "swift://notebooks-alice"
+    assert bob.store_url == "swift://notebooks-bob"
+    assert "AUTH_" not in repr(alice) and alice.env["OS_APPLICATION_CREDENTIAL_SECRET"] not in repr(
+        alice
+    )
+
+    # bob's server saves through nbshelf's Swift store, on his own credentials
+    store = SwiftStore.from_url(bob.store_url, credentials=lambda: bob)
+    await store.put("secret.ipynb", b'{"cells": [], "bob": "private"}')
+    await store.put("deep/er/data.csv", b"a,b\n1,2\n")
+    await store.put("deep/er/", b"")
+    await store.close()
+    hub = setup.operator()
+    hub.post_object("notebooks-bob", "secret.ipynb", headers={"X-Object-Meta-Owner": "bob"})
+    before = snapshot(hub, "notebooks-bob")
+    assert set(before) == {"secret.ipynb", "deep/er/data.csv", "deep/er/"}
+
+    # alice's kernel, with her credentials, straight to Swift
+    sess = kernel_session(alice)
+    conn = swiftclient.Connection(session=sess)
+    url = setup.storage_url()
+    own = "notebooks-alice"
+    # control: her own container works (so the refusals below are not a broken login)
+    conn.put_object(own, "mine.ipynb", b"{}")
+    assert conn.get_object(own, "mine.ipynb")[1] == b"{}"
+    assert [o["name"] for o in conn.get_container(own)[1]] == ["mine.ipynb"]
+    conn.delete_object(own, "mine.ipynb")
+    conn.put_object(own, "x", b"alice's own, to copy from")
+
+    bobs = "notebooks-bob"
+    statuses = [
+        refused(conn.get_container, bobs),  # list
+        refused(conn.get_container, bobs, prefix="deep/", delimiter="/"),
+        refused(conn.head_container, bobs),
+        refused(conn.get_object, bobs, "secret.ipynb"),  # read
+        refused(conn.head_object, bobs, "secret.ipynb"),
+        refused(conn.get_object, bobs, "deep/er/data.csv", headers={"Range": "bytes=0-1"}),
+        refused(conn.put_object, bobs, "secret.ipynb", b"overwritten"),  # write
+        refused(conn.put_object, bobs, "new.ipynb", b"planted"),
+        refused(conn.post_object, bobs, "secret.ipynb", {"X-Object-Meta-Owner": "alice"}),
+        refused(conn.delete_object, bobs, "secret.ipynb"),  # delete
+        refused(conn.delete_object, bobs, "deep/er/"),
+        refused(conn.copy_object, bobs, "secret.ipynb", f"/{own}/stolen.ipynb"),  # copy out
+        refused(
+            conn.put_object,
+            own,
+            "stolen.ipynb",
+            b"",
+            headers={  # copy in her own
+                "X-Copy-From": f"/{bobs}/secret.ipynb"
+            },
+        ),
+        refused(conn.put_object, bobs, "x", b"", headers={"X-Copy-From": f"/{own}/x"}),
+        refused(conn.post_container, bobs, {"X-Container-Read": ".r:*,.rlistings"}),  # ACLs
+        refused(conn.post_container, own, {"X-Container-Read": ".r:*,.rlistings"}),
+        refused(conn.delete_container, bobs),
+        refused(conn.get_account),  # the account: every container's name
+        refused(conn.head_account),
+        refused(conn.put_container, f"notebooks-{uuid.uuid4().hex[:6]}"),
+        refused(conn.post_account, {"X-Account-Meta-Temp-URL-Key": "mine"}),
+    ]
+    assert set(statuses) == {403}, statuses
+    token = sess.get_token()
+    # with a service token header (keystonemiddleware skips access rules for such
+    # requests: isolation here rests on ACLs, not on access rules)
+    for header in ({"X-Service-Token": token}, {"X-Service-Token": "x"}):
+        r = requests.get(
+            f"{url}/{bobs}/secret.ipynb", timeout=30, headers={"X-Auth-Token": token, **header}
+        )
+        assert r.status_code in (401, 403), r.status_code
+    # bulk delete answers 200 with each object's refusal inside
+    r = requests.delete(
+        f"{url}?bulk-delete",
+        timeout=30,
+        data=f"/{bobs}/secret.ipynb\n",
+        headers={"X-Auth-Token": token, "Accept": "application/json"},
+    )
+    assert r.json()["Number Deleted"] == 0 and r.json()["Errors"][0][1].startswith("403")
+    # nor can she mint a longer-lived credential from it (a restricted one)
+    me = sess.get_user_id()
+    r = requests.post(
+        f"{alice.env['OS_AUTH_URL']}/users/{me}/application_credentials",
+        headers={"X-Auth-Token": token},
+        timeout=30,
+        json={"application_credential": {"name": "forever"}},
+    )
+    assert r.status_code == 403, r.text
+    r = requests.post(
+        f"{alice.env['OS_AUTH_URL']}/OS-TRUST/trusts",
+        timeout=30,
+        headers={"X-Auth-Token": token},
+        json={
+            "trust": {
+                "trustor_user_id": me,
+                "trustee_user_id": me,
+                "impersonation": True,
+                "project_id": setup.project_id,
+                "roles": [{"name": "nbshelf-notebooks"}],
+            }
+        },
+    )
+    assert r.status_code == 403, r.text
+
+    assert snapshot(hub, bobs) == before  # byte-identical, metadata too
+    assert [o["name"] for o in hub.get_container(own)[1]] == ["x"]
+
+
+async def test_isolation_is_checked_before_credentials_are_issued(setup: Setup) -> None:
+    """A per-user Keystone user given an operator role by mistake gets no credentials."""
+    issuer = setup.issuer()
+    issuer.issue("carol")  # exists now
+    h = setup.keystone.admin_headers()
+    v3 = setup.keystone.v3
+    users = requests.get(
+        f"{v3}/users", headers=h, timeout=30, params={"name": f"nbshelf-{setup.tag}-carol"}
+    ).json()["users"]
+    grant = (
+        f"{v3}/projects/{setup.project_id}/users/{users[0]['id']}/roles/{setup.role_ids['member']}"
+    )
+    requests.put(grant, headers=h, timeout=30).raise_for_status()
+    try:
+        with pytest.raises(IssueRefused) as e:
+            issuer.issue("carol")
+        msg = str(e.value)
+        assert "member" in msg and f"nbshelf-{setup.tag}-carol" in msg
+        assert HUB_PASSWORD not in msg
+    finally:
+        requests.delete(grant, headers=h, timeout=30).raise_for_status()
+    assert issuer.issue("carol").store_url == "swift://notebooks-carol"
+
+
+def test_issue_costs_and_expired_credentials_are_swept(setup: Setup) -> None:
+    issuer = setup.issuer()
+    issuer.issue("dave")
+    issuer.requests.clear()
+    creds = issuer.issue("dave")
+    # the user is known: HEAD the container, sign in as the user, list the account
+    # (refused: the isolation check), make the credential, list the user's credentials
+    assert issuer.requests == {
+        "SWIFT HEAD": 1,
+        "AUTH": 1,
+        "LIST": 1,
+        "KEYSTONE POST": 1,
+        "KEYSTONE GET": 1,
+    }
+    assert creds.expires_at is not None
+    life = (creds.expires_at - datetime.now(timezone.utc)).total_seconds()
+    assert 3500 < life <= 3600
+
+
+def test_refusals_name_the_cause_and_no_secret(setup: Setup, keystone_server: Any) -> None:
+    wrong = setup.issuer(admin_password="Wr0ng-" + setup.tag)
+    with pytest.raises(IssueRefused) as e:
+        wrong.issue("erin")
+    assert setup.hub_user in str(e.value) and "Wr0ng" not in str(e.value)
+    assert "NBSHELF_KEYSTONE_ADMIN_PASSWORD" in str(e.value)
+
+    no_role = setup.issuer(role="no-such-role-" + setup.tag)
+    with pytest.raises(IssueRefused) as e:
+        no_role.issue("erin")
+    assert f"no role 'no-such-role-{setup.tag}'" in str(e.value)
+    assert "openstack role create" in str(e.value)
+
+    gone = setup.issuer(auth_url="http://127.0.0.1:9")
+    with pytest.raises(IssueRefused) as e:
+        gone.issue("erin")
+    assert "cannot be reached" in str(e.value) and "127.0.0.1:9" in str(e.value)
+
+    with pytest.raises(IssueRefused) as e:
+        setup.issuer().issue("../bob")
+    assert "one path segment" in str(e.value)
