@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import nbformat
@@ -27,7 +27,7 @@ from tornado.web import HTTPError
 from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default, observe
 
 from ..stores import ENV_STORE, NotFound, ObjectInfo, ObjectStore, StoreError, open_store
-from . import folder_ops, lookup, models, paths
+from . import folder_ops, listing, lookup, models, paths
 from .checkpoints import ShelfCheckpoints
 from .errors import store_errors
 from .existence import ExistenceCache
@@ -225,11 +225,6 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         return self.store.local_path(path)
 
     # ------------------------------------------------------------ path rules
-    def _listed(self, name: str) -> bool:
-        if not self.allow_hidden and name.startswith("."):
-            return False
-        return self.should_list(name)
-
     async def is_hidden(self, path: str) -> bool:
         """Name-based, as on Unix: no store request. A path that could leave the store
         (``..``, backslash, control characters) or that names ``.nbshelf/`` is 400 here
@@ -414,42 +409,19 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         self, path: str, content: bool, missing_ok: bool = False
     ) -> dict[str, Any] | None:
         """A folder model: one LIST per page of entries (one HEAD or LIST without content)."""
-        marker = paths.marker(path)
         if not content:
             exists, when = await lookup.folder_state(self.store, path) if path else (True, None)
             if not exists:
                 self._missing_dir(path, missing_ok)
                 return None
             return models.base_model(path, "directory", when)
-        entries: list[dict[str, Any]] = []
-        names: tuple[set[str], set[str]] = (set(), set())  # every file and folder name
-        found = not path
-        own_time: datetime | None = None
-        async for page in self.store.walk(marker, delimiter="/"):
-            for info in page.objects:
-                if info.key == marker:
-                    found = True
-                    own_time = info.last_modified if self.store.folders_have_times else None
-                    continue
-                found = True
-                child = info.key
-                names[0].add(paths.name(child))
-                if child.endswith("/") or not self._listed(paths.name(child)):
-                    continue
-                if not path and paths.is_internal(child):
-                    continue
-                entries.append(models.object_model(child, info))
-            for prefix in page.prefixes:
-                found = True
-                child = prefix.key.rstrip("/")
-                names[1].add(paths.name(child))
-                if not self._listed(paths.name(child)) or paths.is_internal(child):
-                    continue
-                entries.append(models.base_model(child, "directory", prefix.last_modified))
-        self._existence.listed(path, *names, complete=True)
-        if not found:
+        # built a slice at a time, the event loop free in between (see .listing)
+        found = await listing.list_folder(self.store, path, listing.name_filter(self))
+        self._existence.listed(path, found.files, found.folders, complete=True)
+        if not found.found:
             self._missing_dir(path, missing_ok)
             return None
+        entries, own_time = found.entries, found.own_time
         if not self.allow_hidden and paths.is_hidden(path):
             raise HTTPError(404, f"directory does not exist: {path!r}")
         await type_text_notebooks(self, path, entries)

@@ -24,10 +24,11 @@ Also here: what the three clouds' stores share to be built (:class:`ObstoreOptio
 
 from __future__ import annotations
 
+import functools
 import math
 import mimetypes
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any, ClassVar, cast
 
@@ -49,6 +50,7 @@ from ..capabilities import SnapshotFile
 from ..errors import NotFound, StoreError
 from ..options import CommonOptions, OptionReader
 from .errors import translate
+from .listing import SLICE, Listing, prefix_entries, rows
 
 #: The hidden object that stands for the folder marker "a/b/" (callers never see it).
 MARKER_NAME = ".nbshelf-folder"
@@ -115,6 +117,21 @@ def build_client(
         ) from None
     except (oe.BaseError, ValueError, TypeError) as e:
         raise StoreError(f"invalid store configuration ({type(e).__name__})") from None
+
+
+@functools.lru_cache(maxsize=256)
+def _type_of_suffix(suffix: str) -> str:
+    return mimetypes.guess_type("x" + suffix)[0] or "application/octet-stream"
+
+
+def _guess_type(key: str) -> str:
+    """The content type of a key by its name, from a cache of the name's suffixes (every
+    extension from the first dot: ``.tar.gz``), as ``mimetypes.guess_type`` says."""
+    if key.endswith("/"):
+        return DIRECTORY_CONTENT_TYPE
+    name = key.rpartition("/")[2].lstrip(".")
+    dot = name.find(".")
+    return _type_of_suffix(name[dot:] if dot >= 0 else "")
 
 
 def _second(dt: datetime) -> datetime:
@@ -191,9 +208,7 @@ class ObstoreBackedStore(ObjectStore):
 
     @staticmethod
     def _guess_type(key: str) -> str:
-        if key.endswith("/"):
-            return DIRECTORY_CONTENT_TYPE
-        return mimetypes.guess_type(key)[0] or "application/octet-stream"
+        return _guess_type(key)
 
     @staticmethod
     def _marker_key(key: str) -> str:
@@ -345,30 +360,29 @@ class ObstoreBackedStore(ObjectStore):
         self, prefix: str = "", *, delimiter: str | None = "/"
     ) -> AsyncIterator[ListPage]:
         """Every page of a listing from one fetch of the whole folder (one LIST per
-        server page), cut into pages of ``page_size``."""
+        server page), cut into pages of ``page_size`` as they are read (:mod:`.listing`:
+        the event loop is free between slices of entries)."""
         if prefix:
             check_key(prefix)
         full = self.prefix + prefix
-        entries = await self._retrying(lambda: self._entries(full, delimiter), prefix or None)
-        size = max(1, self.page_size)
-        for start in range(0, max(1, len(entries)), size):
-            page = entries[start : start + size]
-            more = start + size < len(entries)
-            yield self._rel_page(self._page(page, page[-1][0] if more and page else None))
+        found = await self._retrying(
+            lambda: self._fetch(full, delimiter), prefix or None, op="list"
+        )
+        async for entries, more in found.pages(max(1, self.page_size)):
+            yield self._rel_page(self._page(entries, entries[-1][0] if more else None))
 
     async def _list(
         self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
     ) -> ListPage:
-        entries = await self._entries(prefix, delimiter)
-        if token:
-            entries = [e for e in entries if e[0] > token]
-        page = entries[:limit]
-        return self._page(page, page[-1][0] if len(entries) > limit and page else None)
-
-    async def _entries(self, prefix: str, delimiter: str | None) -> list[tuple[str, Any]]:
-        if delimiter not in (None, "/"):
-            raise StoreError("lists take delimiter '/' or none", store=self.description)
-        return await self._fetch(prefix, delimiter)
+        found = await self._fetch(prefix, delimiter)
+        page: list[tuple[str, Any]] = []
+        async for entries, _ in found.pages(SLICE):
+            page.extend(e for e in entries if not token or e[0] > token)
+            if len(page) > limit:
+                break
+        more = len(page) > limit
+        page = page[:limit]
+        return self._page(page, page[-1][0] if more and page else None)
 
     @staticmethod
     def _page(entries: list[tuple[str, Any]], next_token: str | None) -> ListPage:
@@ -376,55 +390,73 @@ class ObstoreBackedStore(ObjectStore):
         prefixes = [e[1] for e in entries if isinstance(e[1], PrefixInfo)]
         return ListPage(objects, prefixes, next_token)
 
-    async def _fetch(self, prefix: str, delimiter: str | None) -> list[tuple[str, Any]]:
-        """Every entry under ``prefix``, translated and sorted: ``[(key, info), ...]``."""
+    async def _arrow(self, base: str, delimiter: str | None) -> tuple[list[Any], list[str]]:
+        """obstore's listing of ``base`` as Arrow tables (and the common prefixes)."""
+        if delimiter:
+            result = await self._call(
+                obstore.list_with_delimiter_async(self._os, base or None, return_arrow=True)
+            )
+            return [result["objects"]], list(result["common_prefixes"])
+        stream = obstore.list(
+            self._os, base or None, chunk_size=self.server_page, return_arrow=True
+        )
+        tables: list[Any] = []
+        while True:
+            try:
+                tables.append(await self._call(stream.__anext__()))
+            except StopAsyncIteration:
+                return tables, []
+
+    async def _fetch(self, prefix: str, delimiter: str | None) -> Listing:
+        """Every entry under ``prefix``, translated, as sorted runs (:class:`.Listing`)."""
+        if delimiter not in (None, "/"):
+            raise StoreError("lists take delimiter '/' or none", store=self.description)
         # obstore lists whole path segments: "a/no" would mean "a/no/"; list the parent
         # folder and filter for a partial last segment.
         base = prefix if not prefix or prefix.endswith("/") else prefix.rpartition("/")[0]
         base = base.rstrip("/")
-        if delimiter:
-            result = await self._call(obstore.list_with_delimiter_async(self._os, base or None))
-            metas, common = list(result["objects"]), list(result["common_prefixes"])
-        else:
-            metas = list(await self._call(obstore.list(self._os, base or None).collect_async()))
-            common = []
-        self.requests.add("LIST", max(1, math.ceil((len(metas) + len(common)) / self.server_page)))
-        entries: dict[str, Any] = {}
-        for p in common:
-            key = p.rstrip("/") + "/"
-            entries[key] = PrefixInfo(key)
-        metas.sort(key=lambda m: m["path"])
-        keys = [self._listed_key(m, base) for m in metas]
-        if not delimiter:
-            keys = await self._resolve_empty(metas, keys)
-        for key, meta in zip(keys, metas, strict=True):
-            if key.endswith("/") and not meta["path"].endswith(MARKER_NAME):
-                self._foreign_markers.add(key)  # an object "a/b/" another tool wrote
-            if key.endswith("/") and isinstance(entries.get(key), ObjectInfo):
-                continue  # our marker and a foreign one: show one
-            entries[key] = self._info(meta, key)
-        out = [(k, v) for k, v in entries.items() if k.startswith(prefix)]
-        out.sort(key=lambda e: e[0])
-        return out
+        tables, common = await self._arrow(base, delimiter)
+        total = sum(t.num_rows for t in tables) + len(common)
+        self.requests.add("LIST", max(1, math.ceil(total / self.server_page)))
+        found = Listing(prefixes=[e for e in prefix_entries(common) if e[0].startswith(prefix)])
+        empty: list[int] = []  # recursive listings: zero-byte entries, maybe foreign markers
+        unsorted = False
+        for table in tables:
+            async for part in rows(table):
+                for path, when, size, etag in part:
+                    key = self._listed_key(path, base)
+                    if not key.startswith(prefix):
+                        continue
+                    info = ObjectInfo(key, size, when, etag, _guess_type(key))
+                    if key != path:  # a folder marker: ours (hidden object) or "base/"
+                        if not path.endswith(MARKER_NAME):
+                            self._foreign_markers.add(key)
+                        found.rewritten.append((key, info))
+                        continue
+                    if found.objects and key < found.objects[-1][0]:
+                        unsorted = True
+                    if not delimiter and size == 0:
+                        empty.append(len(found.objects))
+                    found.objects.append((key, info))
+        if unsorted:  # not seen from S3, GCS or Azure (they list in key order)
+            found.objects.sort(key=lambda e: e[0])
+        if empty and not unsorted:
+            await self._resolve_empty(found, empty)
+        found.rewritten.sort(key=lambda e: e[0])
+        return found
 
     @staticmethod
-    def _listed_key(meta: Any, base: str) -> str:
-        path: str = meta["path"]
+    def _listed_key(path: str, base: str) -> str:
         if path.endswith("/" + MARKER_NAME) or path == MARKER_NAME:
             return path[: -len(MARKER_NAME)]
         if base and path == base:
             return path + "/"  # the listed folder's own foreign marker "base/"
         return path
 
-    async def _resolve_empty(self, metas: list[Any], keys: list[str]) -> list[str]:
+    async def _resolve_empty(self, found: Listing, empty: list[int]) -> None:
         """In a recursive listing obstore shows a foreign marker "a/e/" as "a/e", like an
         empty file "a/e": one HEAD per zero-byte entry tells them apart (a HEAD of "a/e"
         finds the file, not the marker). Notebooks are never empty, so this is rare."""
-        todo = [
-            i
-            for i, (m, k) in enumerate(zip(metas, keys, strict=True))
-            if int(m["size"]) == 0 and not k.endswith("/")
-        ]
 
         async def is_file(path: str) -> bool:
             self.requests.add("HEAD")
@@ -434,12 +466,19 @@ class ObstoreBackedStore(ObjectStore):
                 return False
             return True
 
-        found = await gather_bounded((is_file(keys[i]) for i in todo), self.max_concurrency)
-        out = list(keys)
-        for i, file in zip(todo, found, strict=True):
-            if not file:
-                out[i] = keys[i] + "/"
-        return out
+        keys = [found.objects[i][0] for i in empty]
+        files = await gather_bounded((is_file(k) for k in keys), self.max_concurrency)
+        markers = {i for i, file in zip(empty, files, strict=True) if not file}
+        if not markers:
+            return
+        for i in markers:
+            key, info = found.objects[i]
+            folder = key + "/"
+            self._foreign_markers.add(folder)
+            found.rewritten.append(
+                (folder, replace(info, key=folder, content_type=DIRECTORY_CONTENT_TYPE))
+            )
+        found.objects = [e for i, e in enumerate(found.objects) if i not in markers]
 
     async def check(self) -> None:
         """One LIST of at most one server page: proves endpoint, credentials, region and
