@@ -26,7 +26,8 @@ from tornado import web
 from traitlets import Bool, Unicode, default
 
 from ..contents import ShelfContentsManager
-from ..stores import ObjectStore, open_store
+from ..stores import ObjectStore, StoreError, open_store
+from ..stores.base import RetryPolicy
 from .client import DEFAULT_SERVICE, ENV_SERVICE, ENV_URL, HubCredentialsClient
 from .credentials import IssuedCredentials
 
@@ -48,6 +49,30 @@ class _Primed:
         with self._lock:
             first, self._first = self._first, None
         return first if first is not None else self._client.fetch()
+
+
+class _NoCredentials(ObjectStore):
+    """Stands in for the store while the hub cannot issue credentials: every call raises
+    why (a 503 naming the hub's service); the next request asks the hub again."""
+
+    scheme = "hub"
+
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(retry=RetryPolicy(retries=0))
+        self.error = error
+
+    @classmethod
+    def from_location(cls, location: Any, options: dict[str, Any]) -> _NoCredentials:
+        raise NotImplementedError
+
+    @property
+    def location(self) -> str:
+        return f"(no store: {self.error})"
+
+    async def _fail(self, *args: Any, **kwargs: Any) -> Any:
+        raise self.error
+
+    _head = _get = _put = _delete = _copy = _list = _fail
 
 
 class HubContentsManager(ShelfContentsManager):
@@ -96,8 +121,11 @@ class HubContentsManager(ShelfContentsManager):
         if self.store_instance is not None:
             return self.store_instance
         if self._store is None:
-            client = self.hub_client
-            first = client.fetch()
+            try:
+                client = self.hub_client
+                first = client.fetch()
+            except StoreError as e:
+                return _NoCredentials(e)  # not kept: the next request asks the hub again
             issued = dict(first.options)
             signs = bool(issued.pop(HUB_SIGNS_LINKS, False))
             options: dict[str, Any] = {
