@@ -23,6 +23,8 @@ if str(REPO) not in sys.path:  # tests.servers (the launchers) live at the repo 
 
 from benchmarks import targets as tg  # noqa: E402
 from benchmarks.harness import Settings, run_target  # noqa: E402
+from benchmarks.load import LoadSettings  # noqa: E402
+from benchmarks.scale import ScaleSettings  # noqa: E402
 
 DEFAULT_OUT = REPO / "benchmarks" / "results" / "latest.json"
 DEFAULT_DOC = REPO / "docs" / "performance.md"
@@ -53,6 +55,50 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def machine_load() -> dict[str, Any]:
+    """What `uptime` and `nproc` say now (the machine is shared: read the ratios)."""
+    import os
+    import subprocess
+
+    def out(cmd: list[str]) -> str:
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip()
+        except OSError:
+            return ""
+
+    return {
+        "uptime": out(["uptime"]),
+        "nproc": out(["nproc"]) or str(os.cpu_count()),
+        "loadavg": list(os.getloadavg()),
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+async def _scale(env_factory: Callable[[], Any], settings: ScaleSettings, results: dict[str, Any],
+                 *, lat_only: bool = False, coldstart: bool = True) -> None:  # fmt: skip
+    """Issue 16's cases on one server (benchmarks/scale.py) and the first calls after
+    start-up (benchmarks/coldstart.py)."""
+    from benchmarks.coldstart import coldstart as cold
+    from benchmarks.harness import short
+    from benchmarks.scale import run_env
+
+    scale = results.setdefault("scale", {"settings": vars(settings).copy(), "envs": {},
+                                         "coldstart": []})  # fmt: skip
+    try:
+        env = env_factory()
+    except Exception as e:
+        log(f"scale: cannot set up: {short(e)}")
+        scale["envs"][f"error-{len(scale['envs'])}"] = {"error": short(e), "rows": []}
+        return
+    try:
+        log(f"scale {env.name} ...")
+        scale["envs"][env.name] = await run_env(env, settings, log, lat_only=lat_only)
+        if coldstart:
+            scale["coldstart"] += await cold(env, log)
+    finally:
+        env.close()
+
+
 def _failed(tid: str, server: str, reason: str) -> dict[str, Any]:
     name, _, api = tid.partition("/")
     return {
@@ -73,13 +119,21 @@ async def run_all(
     memory_target: bool = False,
     only_ops: set[str] | None = None,
     command: str = COMMAND,
+    scale: ScaleSettings | None = None,
+    load: LoadSettings | None = None,
 ) -> dict[str, Any]:
-    """Measure every target of the named servers ("local", "swift", "moto")."""
+    """Measure every target of the named servers ("local", "swift", "moto"); with
+    ``scale``, issue 16's large-folder cases too; with ``load``, 50 clients on a real
+    server."""
+    from benchmarks import load as ld
+    from benchmarks import scale as sc
+
     started = time.perf_counter()
     results: dict[str, Any] = {
         "meta": {
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "command": command,
+            "load_at_start": machine_load(),
             "machine": tg.env_summary(),
             "versions": tg.versions(),
             "settings": {k: v for k, v in vars(settings).items()},
@@ -94,6 +148,12 @@ async def run_all(
             builders.append(("nbshelf/memory", tg.nbshelf_memory_target))
         for tid, build in builders:
             results["targets"].append(await _run_one(tid, "local", build, settings, only_ops))
+        if scale is not None:
+            await _scale(sc.LocalEnv, scale, results)
+            await _scale(sc.MemoryEnv, scale, results)
+        if load is not None:
+            results.setdefault("load", {"settings": vars(load).copy(), "rows": []})
+            results["load"]["rows"] += await ld.run_local(load, log)
     for name in [s for s in ("swift", "moto") if s in servers]:
         log(f"starting {name} ...")
         try:
@@ -121,11 +181,27 @@ async def run_all(
                 results["targets"].append(
                     await _run_one(tid, name, lambda b=builder, s=server: b(s), settings, only_ops)
                 )
+            if scale is not None:
+                if name == "swift":
+                    await _scale(lambda s=server: sc.SwiftEnv(s), scale, results)
+                    await _scale(
+                        lambda s=server: sc.S3Env(s, alternatives=False, tag="s3api"),
+                        scale,
+                        results,
+                        lat_only=True,
+                        coldstart=False,
+                    )
+                else:
+                    await _scale(lambda s=server: sc.S3Env(s), scale, results)
+            if load is not None:
+                results.setdefault("load", {"settings": vars(load).copy(), "rows": []})
+                results["load"]["rows"].append(await ld.run_remote(server, load, log))
         finally:
             assert server.stop is not None
             server.stop()
     results["meta"]["elapsed_s"] = round(time.perf_counter() - started, 1)
     results["meta"]["loadavg_at_end"] = list(__import__("os").getloadavg())
+    results["meta"]["load_at_end"] = machine_load()
     return results
 
 
@@ -162,11 +238,37 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--doc", type=Path, default=DEFAULT_DOC)
     p.add_argument("--no-doc", action="store_true", help="do not rewrite docs/performance.md")
     p.add_argument("--command", default=COMMAND, help="the command recorded in the results")
+    p.add_argument("--no-scale", action="store_true", help="skip issue 16's large-folder cases")
+    p.add_argument("--no-load", action="store_true", help="skip the 50-client load test")
+    p.add_argument(
+        "--sizes", default="", help="folder sizes of the scale cases (default 1000,10000,100000)"
+    )
+    p.add_argument("--clients", type=int, default=0, help="load test clients (default 50)")
+    p.add_argument("--seconds", type=float, default=0, help="load test window (default 20 s)")
+    p.add_argument("--memory-target", action="store_true", help="also nbshelf's memory store")
     args = p.parse_args(argv)
     settings = Settings.quick() if args.quick else Settings()
+    scale = None if args.no_scale else (ScaleSettings.tiny() if args.quick else ScaleSettings())
+    if scale is not None and args.sizes:
+        scale.sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
+    load = None if args.no_load else (LoadSettings.tiny() if args.quick else LoadSettings())
+    if load is not None and args.clients:
+        load.clients = args.clients
+    if load is not None and args.seconds:
+        load.seconds = args.seconds
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     only = {o.strip() for o in args.ops.split(",") if o.strip()} or None
-    results = asyncio.run(run_all(servers, settings, only_ops=only, command=args.command))
+    results = asyncio.run(
+        run_all(
+            servers,
+            settings,
+            only_ops=only,
+            command=args.command,
+            scale=scale,
+            load=load,
+            memory_target=args.memory_target,
+        )
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1, default=str) + "\n")
     log(f"wrote {args.out}")

@@ -151,6 +151,8 @@ class Server:
     secret_key: str
     version: str = ""
     stop: Callable[[], None] | None = None
+    #: the server's own processes (CPU time read from /proc by the load test)
+    pids: list[int] = field(default_factory=list)
 
     def boto(self) -> Any:
         return boto_client(self.endpoint, self.access_key, self.secret_key)
@@ -183,6 +185,7 @@ def start_moto() -> Server:
         moto.secret_key,
         version=f"moto {version('moto')}",
         stop=stop,
+        pids=[moto.proc.pid],
     )
 
 
@@ -214,6 +217,7 @@ def start_swift() -> Server:
         SWIFT_KEY,
         version=f"swift {ver}",
         stop=stop,
+        pids=[p.pid for p in swift.procs.values()],
     )
 
 

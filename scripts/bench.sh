@@ -36,14 +36,13 @@ if [ -x "$VENV/bin/python" ] &&
   rm -rf "$VENV"
 fi
 if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c \
-  'import nbshelf, s3contents, jupyterfs.manager.fsspec, s3fs, moto.server, boto3, obstore, swiftclient' \
+  'import nbshelf, s3contents, jupyterfs.manager.fsspec, s3fs, moto.server, boto3, obstore, swiftclient, requests, httpx' \
   2>/dev/null; then
   echo "bench: preparing $VENV" >&2
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install "${PIP[@]}" --upgrade pip
   # The alternatives first: s3fs pins aiobotocore, which pins botocore ...
-  "$VENV/bin/python" -m pip install "${PIP[@]}" -e "$HERE[swift,s3]" \
-    s3contents 'jupyter-fs[fsspec]' s3fs
+  "$VENV/bin/python" -m pip install "${PIP[@]}" -e "$HERE[bench]"
   # ... then moto and boto3 at the botocore that pin allows (no long backtracking).
   BOTOCORE=$("$VENV/bin/python" -c 'import botocore; print(botocore.__version__)')
   "$VENV/bin/python" -m pip install "${PIP[@]}" 'moto[server]' boto3 "botocore==$BOTOCORE"
