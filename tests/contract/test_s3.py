@@ -204,12 +204,12 @@ async def test_virtual_hosted_addressing(
     boto.put_object(Bucket=bucket, Key="pre/console/", Body=b"")
     boto.put_object(Bucket=bucket, Key="pre/src.ipynb", Body=b"{}")
     reset(store, proxy)
-    await store.put("v.ipynb", b"{}")
+    await store.put("v.ipynb", b"{}")  # the signed PutObject: its answer has the time
     page = await store.list("")
     await store.head("console/")  # one LIST: shows the foreign marker
     await store.delete(["console/", "src.ipynb"])
     await store.copy("v.ipynb", "w.ipynb")  # the signed CopyObject, virtual-hosted
-    assert_counts(store, proxy, {"PUT": 1, "HEAD": 1, "LIST": 2, "DELETE": 2, "COPY": 1})
+    assert_counts(store, proxy, {"PUT": 1, "LIST": 2, "DELETE": 2, "COPY": 1})
     assert {r.headers["host"] for r in proxy.snapshot()} == {f"{bucket}.localhost"}
     assert [o.key for o in page.objects] == ["src.ipynb", "v.ipynb"]
     assert [p.key for p in page.prefixes] == ["console/"]

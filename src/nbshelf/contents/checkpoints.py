@@ -1,9 +1,15 @@
 """ShelfCheckpoints: several checkpoints per file, kept in the same store.
 
 A checkpoint of ``a/b.ipynb`` is the object ``.nbshelf/checkpoints/a/b.ipynb/<id>``
-made by a server-side copy, so creating one costs one COPY (plus one LIST, and a
-DELETE when the oldest are pruned). Its id is its UTC creation time, so ids sort
-by age. They live under the store's prefix: two prefixes never share them.
+made by a server-side copy, so creating one costs one COPY (plus one DELETE when the
+oldest are pruned). Its id is its UTC creation time, so ids sort by age. They live
+under the store's prefix: two prefixes never share them.
+
+Pruning needs the file's checkpoints. The first checkpoint of a file lists them (1
+LIST); after that this server knows them (:class:`KnownCheckpoints`: what it listed,
+created and deleted) for ``known_seconds``, so JupyterLab's checkpoint after every save
+is 1 COPY. Checkpoints another server made meanwhile are seen at the next LIST; until
+then a file may keep more than ``keep`` (never fewer).
 
 The store is handed in (``store_source``, set by the contents manager that makes the
 checkpoints object), so this module knows no manager. :func:`move_checkpoints` and
@@ -13,6 +19,8 @@ file or folder; folder operations and their recovery use them too.
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +31,7 @@ from jupyter_server.services.contents.checkpoints import (
 )
 from tornado.web import HTTPError
 from traitlets import Callable as CallableTrait
-from traitlets import Integer
+from traitlets import Float, Integer
 
 from ..stores import NotFound, ObjectStore
 from . import layout, paths
@@ -54,6 +62,44 @@ async def delete_checkpoints(store: ObjectStore, path: str, *, dry_run: bool = F
     return len(keys)
 
 
+class KnownCheckpoints:
+    """The checkpoint keys of recently checkpointed files, as this server last listed,
+    created or deleted them, for ``ttl`` seconds from the listing (at most ``size``
+    files)."""
+
+    def __init__(self, ttl: float, size: int = 1024) -> None:
+        self.ttl, self.size = ttl, size
+        self._known: OrderedDict[str, tuple[float, list[str]]] = OrderedDict()
+
+    def get(self, path: str) -> list[str] | None:
+        """The keys, oldest first, or None when not known (list them)."""
+        entry = self._known.get(path)
+        if entry is None or time.monotonic() - entry[0] >= self.ttl:
+            return None
+        return entry[1]
+
+    def listed(self, path: str, keys: list[str]) -> None:
+        if self.ttl <= 0:
+            return
+        self._known[path] = (time.monotonic(), sorted(keys))
+        self._known.move_to_end(path)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)
+
+    def update(self, path: str, keys: list[str]) -> None:
+        """What this server changed (created, pruned), keeping the listing's age: the
+        keys are listed again ``ttl`` after the last LIST, however often they change."""
+        entry = self._known.get(path)
+        if entry is not None:
+            self._known[path] = (entry[0], sorted(keys))
+
+    def forget(self, path: str) -> None:
+        """``path`` and everything under it (a renamed or deleted file or folder)."""
+        under = path.rstrip("/") + "/"
+        for known in [p for p in self._known if p == path or p.startswith(under)]:
+            del self._known[known]
+
+
 def _checked(path: str) -> str:
     """A file's path. nbshelf's own data is never named by the API (400, as for every
     method on ``.nbshelf/``); the root has no checkpoints (404)."""
@@ -73,6 +119,15 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
     keep = Integer(
         5, config=True, help="Checkpoints kept per file; the oldest beyond this are deleted."
     ).tag(min=1)
+
+    known_seconds = Float(
+        600.0,
+        config=True,
+        help="For how long this server prunes a file's checkpoints from what it listed, "
+        "created and deleted itself, without listing them again (0: list them at every "
+        "checkpoint). Checkpoints another server made meanwhile are pruned once they are "
+        "listed again.",
+    ).tag(min=0.0)
 
     store_source = CallableTrait(
         None,
@@ -100,19 +155,42 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
         path = _checked(path)
         checkpoint_id = layout.new_checkpoint_id()
         with store_errors(path):
+            key = self._key(path, checkpoint_id)
             try:
-                info = await self.store.copy(path, self._key(path, checkpoint_id))
+                info = await self.store.copy(path, key)
             except NotFound:
                 raise HTTPError(404, f"No such file: {path}") from None
-            await self._prune(path)
+            await self._prune(path, key)
         return {"id": checkpoint_id, "last_modified": info.last_modified}
 
-    async def _prune(self, path: str) -> None:
-        """Keep the newest ``keep`` checkpoints (the new one is already among them)."""
-        listing = await self.store.list_all(layout.checkpoint_folder(path), delimiter="/")
-        ids = sorted((o.key for o in listing.objects if not o.is_dir_marker), reverse=True)
-        if len(ids) > self.keep:
-            await self.store.delete(ids[self.keep :])
+    _known: KnownCheckpoints | None = None
+
+    @property
+    def known(self) -> KnownCheckpoints:
+        """What this server knows of files' checkpoints (:class:`KnownCheckpoints`)."""
+        if self._known is None or self._known.ttl != self.known_seconds:
+            self._known = KnownCheckpoints(self.known_seconds)
+        return self._known
+
+    def forget(self, path: str) -> None:
+        """Forget what is known of the checkpoints of ``path`` (and of everything under
+        it): they were moved or deleted with it."""
+        self.known.forget(paths.normalize(path))
+
+    async def _prune(self, path: str, new_key: str) -> None:
+        """Keep the newest ``keep`` checkpoints, ``new_key`` (just made) among them: from
+        what this server knows of them, else from a LIST."""
+        keys = self.known.get(path)
+        remember = self.known.update
+        if keys is None:
+            listing = await self.store.list_all(layout.checkpoint_folder(path), delimiter="/")
+            keys = [o.key for o in listing.objects if not o.is_dir_marker]
+            remember = self.known.listed
+        keys = sorted({*keys, new_key})
+        doomed = keys[: -self.keep] if len(keys) > self.keep else []
+        if doomed:
+            await self.store.delete(doomed)
+        remember(path, keys[len(doomed) :])
 
     async def restore_checkpoint(self, contents_mgr: Any, checkpoint_id: str, path: str) -> None:
         path = _checked(path)
@@ -129,6 +207,7 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
         with store_errors(path):
             listing = await self.store.list_all(layout.checkpoint_folder(path), delimiter="/")
         found = sorted((o for o in listing.objects if not o.is_dir_marker), key=lambda o: o.key)
+        self.known.listed(path, [o.key for o in found])
         return [{"id": paths.name(o.key), "last_modified": o.last_modified} for o in found]
 
     async def delete_checkpoint(self, checkpoint_id: str, path: str) -> None:
@@ -139,23 +218,29 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
                 await self.store.head(key)
             except NotFound:
                 self.no_such_checkpoint(path, checkpoint_id)
+            self.known.forget(path)
             await self.store.delete([key])
 
     async def rename_checkpoint(self, checkpoint_id: str, old_path: str, new_path: str) -> None:
         old_key, new_key = self._key(old_path, checkpoint_id), self._key(new_path, checkpoint_id)
         with store_errors(old_path):
+            self.forget(old_path)
+            self.forget(new_path)
             await self.store.copy(old_key, new_key)
             await self.store.delete([old_key])
 
     async def rename_all_checkpoints(self, old_path: str, new_path: str) -> None:
         """Move the checkpoints of a file, or of every file in a folder, with it."""
         old_path, new_path = _checked(old_path), _checked(new_path)
+        self.forget(old_path)
+        self.forget(new_path)
         with store_errors(old_path):
             await move_checkpoints(self.store, old_path, new_path)
 
     async def delete_all_checkpoints(self, path: str) -> None:
         """Delete the checkpoints of a file, or of every file in a deleted folder."""
         path = _checked(path)
+        self.forget(path)
         with store_errors(path):
             await delete_checkpoints(self.store, path)
 
@@ -214,8 +299,9 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
         path = _checked(path)
         checkpoint_id = layout.new_checkpoint_id()
         with store_errors(path):
-            info = await self.store.put(self._key(path, checkpoint_id), data)
-            await self._prune(path)
+            key = self._key(path, checkpoint_id)
+            info = await self.store.put(key, data)
+            await self._prune(path, key)
         return {"id": checkpoint_id, "last_modified": info.last_modified}
 
     def no_such_checkpoint(self, path: str, checkpoint_id: str) -> None:

@@ -160,6 +160,13 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             checkpoints.store_source = lambda: self.store
         return checkpoints
 
+    def _forget_checkpoints(self, *paths_: str) -> None:
+        """Our checkpoints of these paths move or go with them: what the checkpoints know
+        of them (for pruning without a LIST) is dropped."""
+        if isinstance(self.checkpoints, ShelfCheckpoints):
+            for path in paths_:
+                self.checkpoints.forget(path)
+
     @property
     def _checkpoints_in_store(self) -> bool:
         """Whether checkpoints are ours (in the store, moved and deleted with their file
@@ -559,6 +566,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
     async def _delete_claimed(self, path: str) -> None:
         self._seen.forget(path)
         self._existence.forget(path)
+        self._forget_checkpoints(path)
         with store_errors(path):
             entry = await lookup.entry_at(self.store, path)
             if not entry:
@@ -618,6 +626,7 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         self._seen.forget(old_path)
         self._existence.forget(old_path)
         self._existence.forget(new_path)
+        self._forget_checkpoints(old_path, new_path)
         with store_errors(old_path):
             entry = await lookup.entry_at(self.store, old_path)
             if not entry:

@@ -1,4 +1,4 @@
-"""AWS Signature V4 for the few body-less S3 requests nbshelf sends itself, with httpx.
+"""AWS Signature V4 for the few S3 requests nbshelf sends itself, with httpx.
 
 obstore cannot make these, so they go around it (static credentials only):
 
@@ -8,6 +8,8 @@ obstore cannot make these, so they go around it (static credentials only):
   response, whose ``<CopyObjectResult>`` carries LastModified and ETag; sending it
   here spares the HEAD a checkpoint would otherwise need.
 * ``PUT ?acl`` (public shares, :mod:`.share`): obstore sets no ACLs.
+* PutObject of a small body: obstore's put drops the answer's Last-Modified (which
+  moto, MinIO and Swift's s3api send), which cost a HEAD per save.
 
 This module is the one signing implementation for all of them.
 """
@@ -54,9 +56,11 @@ def sign(
     secret_key: str,
     session_token: str | None = None,
     now: datetime | None = None,
+    payload_sha256: str = EMPTY_SHA256,
 ) -> dict[str, str]:
-    """Headers (with Authorization) for a body-less S3 request to ``url``; the
-    ``extra`` headers (``x-amz-acl``, ``x-amz-copy-source`` ...) are signed too."""
+    """Headers (with Authorization) for an S3 request to ``url``, body-less unless
+    ``payload_sha256`` (the hex SHA-256 of the body) is given; the ``extra`` headers
+    (``x-amz-acl``, ``x-amz-copy-source`` ...) are signed too."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     if parts.port and (parts.scheme, parts.port) not in (("http", 80), ("https", 443)):
@@ -65,7 +69,7 @@ def sign(
     amz_date = now.strftime("%Y%m%dT%H%M%SZ")
     day = amz_date[:8]
     headers = {k.lower(): v.strip() for k, v in (extra or {}).items()}
-    headers.update({"host": host, "x-amz-content-sha256": EMPTY_SHA256, "x-amz-date": amz_date})
+    headers.update({"host": host, "x-amz-content-sha256": payload_sha256, "x-amz-date": amz_date})
     if session_token:
         headers["x-amz-security-token"] = session_token
     names = sorted(headers)
@@ -76,7 +80,7 @@ def sign(
             _canonical_query(parts.query),
             "".join(f"{n}:{headers[n]}\n" for n in names),
             ";".join(names),
-            EMPTY_SHA256,
+            payload_sha256,
         ]
     )
     scope = f"{day}/{region}/s3/aws4_request"
