@@ -46,8 +46,9 @@ figure below comes from one run of
 {command}
 ```
 
-which makes (or reuses) the virtualenv `.venv-bench` (nbshelf editable plus the
-alternatives, s3contents and jupyter-fs with s3fs, at their latest PyPI versions),
+which makes (or reuses) the virtualenv `.venv-bench` (`pip install -e .[bench]`:
+nbshelf editable plus the alternatives, s3contents and jupyter-fs with s3fs, at their
+latest PyPI versions),
 starts a real OpenStack Swift all-in-one (tempauth, native API and s3api) and moto's
 S3 server on 127.0.0.1, each behind a counting reverse proxy, runs
 `python -m benchmarks.run`, and writes `benchmarks/results/latest.json` (raw figures,
@@ -93,6 +94,19 @@ not a pin, nor s3fs/aiobotocore (0.13.0 asks only `s3fs>=2021.11.0`,
   server is visible to a second server on the same bucket. `✗` marks a failed
   or wrong result, `⚠` a caveat; the notes under each section say what happened.
   A wrong result stops the repetitions of that operation for that target.
+- **Issue 16's cases** (`benchmarks/scale.py`): folders of 1,000, 10,000 and
+  100,000 notebooks listed, renamed and deleted (with and without trash) on
+  local disk, the memory store, moto's S3 and the real Swift, side by side with
+  the floors — `os.scandir` + stat and `os.rename` locally; obstore's and
+  swiftclient's own calls on object stores (every page listed; the same copies
+  sent all at once, then one bulk delete) — and the alternatives
+  (jupyter_server's file manager locally; s3contents and jupyter-fs on S3).
+  Folder rename and delete on object stores (N copies each) run at 1,000, and
+  at 100 objects with 10 ms added to every request. A size is capped, and the
+  table says why, when seeding it or one call would outrun the run's budget.
+  The first calls after start-up run in a fresh process
+  (`benchmarks/coldstart.py`); 50 concurrent clients doing JupyterLab's save
+  cycle run against a real server (`benchmarks/load.py`).
 """
 
 
@@ -433,6 +447,14 @@ def _machine(results: dict[str, Any]) -> str:
         f"- Command: `{meta['command']}`",
         f"- CPU: {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory')} RAM; {m.get('os')};"
         f" Python {m.get('python')}",
+        *[
+            f"- Machine load {when}: `uptime`: {ld.get('uptime')}; `nproc`: {ld.get('nproc')}"
+            for when, ld in (
+                ("at start", meta.get("load_at_start")),
+                ("at end", meta.get("load_at_end")),
+            )
+            if ld
+        ],
         f"- Load average at start {', '.join(f'{x:.2f}' for x in m.get('loadavg_at_start', []))}"
         f"; at end {', '.join(f'{x:.2f}' for x in meta.get('loadavg_at_end', []))}. The "
         "machine is shared: other engineers ran test suites during the run, so absolute "
@@ -462,7 +484,20 @@ def render(results: dict[str, Any]) -> str:
         big_lat_reps=s["big_lat_reps"],
         mem_lat_reps=s["mem_lat_reps"],
     )
-    parts = [intro, _machine(results), _findings(results)]
+    from benchmarks import report_scale as rs
+
+    parts = [intro, _machine(results)]
+    parts += [p for p in (rs.targets_section(results),) if p]
+    parts.append(_findings(results))
+    parts += [
+        p
+        for p in (
+            rs.scale_sections(results),
+            rs.coldstart_section(results),
+            rs.load_section(results),
+        )
+        if p
+    ]
     for server in ("local", "swift", "moto"):
         if server in results["servers"]:
             parts.append(_server_section(results, server))

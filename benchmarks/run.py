@@ -94,7 +94,9 @@ async def _scale(env_factory: Callable[[], Any], settings: ScaleSettings, result
         log(f"scale {env.name} ...")
         scale["envs"][env.name] = await run_env(env, settings, log, lat_only=lat_only)
         if coldstart:
-            scale["coldstart"] += await cold(env, log)
+            scale["coldstart"] += await cold(
+                env, log, n=settings.coldstart_n, rename_n=settings.coldstart_rename_n
+            )
     finally:
         env.close()
 

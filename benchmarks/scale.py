@@ -50,6 +50,10 @@ class ScaleSettings:
     call_budget_s: float = 150.0
     seed_budget_s: float = 420.0
     call_timeout_s: float = 900.0
+    #: the first calls after start-up (benchmarks/coldstart.py): the folder listed and
+    #: the folder renamed
+    coldstart_n: int = 1000
+    coldstart_rename_n: int = 100
 
     def reps(self, n: int) -> int:
         return 3 if n <= 1000 else 2 if n <= 10_000 else 1
@@ -57,7 +61,14 @@ class ScaleSettings:
     @classmethod
     def tiny(cls) -> ScaleSettings:
         """The smoke test's sizes: every case runs, nothing takes long."""
-        return cls(sizes=(10, 40), object_op_sizes=(10,), lat_n=5, lat_reps=1)
+        return cls(
+            sizes=(10, 40),
+            object_op_sizes=(10,),
+            lat_n=5,
+            lat_reps=1,
+            coldstart_n=40,
+            coldstart_rename_n=5,
+        )
 
 
 # --------------------------------------------------------------------------- systems

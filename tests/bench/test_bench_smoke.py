@@ -1,7 +1,9 @@
 """Smoke test of the benchmark harness (benchmarks/): one repetition on the local-disk
 and memory targets, checking the shape of the results and that nbshelf's request
-counts are the budget of docs/design.md. No timing assertions; no .venv-bench needed
-(the alternatives and the servers are not run here)."""
+counts are the budget of docs/design.md; issue 16's cases at tiny sizes (folders of 10
+and 40, the first calls in a fresh process, 3 clients for a second against real
+servers). No timing assertions; no .venv-bench needed (the alternatives and the
+object-store servers are not run here)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ from typing import Any
 
 import pytest
 from benchmarks.harness import Settings, operations
+from benchmarks.load import LoadSettings
 from benchmarks.report import render
 from benchmarks.run import run_all
+from benchmarks.scale import ScaleSettings
 
 OP_KEYS = {
     "title",
@@ -34,7 +38,16 @@ OP_KEYS = {
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     settings = Settings.quick()
-    res = asyncio.run(run_all(["local"], settings, memory_target=True, command="pytest"))
+    res = asyncio.run(
+        run_all(
+            ["local"],
+            settings,
+            memory_target=True,
+            command="pytest",
+            scale=ScaleSettings.tiny(),
+            load=LoadSettings.tiny(),
+        )
+    )
     out = tmp_path_factory.mktemp("bench") / "latest.json"
     out.write_text(json.dumps(res, default=str))
     loaded: dict[str, Any] = json.loads(out.read_text())  # what the run writes is JSON
@@ -87,3 +100,92 @@ def test_report_renders(results: dict[str, Any], tmp_path: Path) -> None:
     text = render(results)
     assert "## Local disk" in text and "| open a notebook" in text
     assert "`pytest`" in text
+    for heading in (
+        "## Issue 16's targets, read against this run",
+        "## Large folders and folder operations",
+        "## The first calls after start-up",
+        "## Many users, one server",
+    ):
+        assert heading in text
+    assert "`nproc`: " in text and "`uptime`: " in text
+
+
+#: what each server's scale cases run: case -> the systems that must have a row
+SCALE_SYSTEMS = {
+    "local": {
+        "list": {"floor", "jupyter_server", "nbshelf"},
+        "rename": {"floor", "jupyter_server", "nbshelf"},
+        "delete": {
+            "floor-trash",
+            "floor-rmtree",
+            "jupyter_server",
+            "jupyter_server-trash",
+            "nbshelf",
+            "nbshelf-notrash",
+        },
+    },
+    "memory": {
+        "list": {"nbshelf"},
+        "rename": {"nbshelf"},
+        "delete": {"nbshelf", "nbshelf-notrash"},
+    },
+}
+
+
+@pytest.mark.parametrize("env", ["local", "memory"])
+def test_scale_cases_ran_and_were_checked(results: dict[str, Any], env: str) -> None:
+    data = results["scale"]["envs"][env]
+    assert data["error"] is None
+    sizes = list(ScaleSettings.tiny().sizes)
+    assert sorted(int(n) for n in data["seed_s"]) == sizes
+    for case, systems in SCALE_SYSTEMS[env].items():
+        for n in sizes:
+            got = {r["system"]: r for r in data["rows"] if r["case"] == case and r["n"] == n}
+            assert set(got) == systems, (case, n)
+            for sid, r in got.items():
+                # every result was checked: all entries listed, all moved, nothing left
+                assert r["status"] == "ok", (case, n, sid, r["problem"])
+                assert len(r["ms"]) == len(r["block_ms"]) >= 1
+                assert r["first_block_ms"] == r["block_ms"][0]
+    # nbshelf's store counter saw the calls (the floors and jupyter_server have none)
+    row = next(r for r in data["rows"] if r["case"] == "list" and r["system"] == "nbshelf")
+    assert row["store_requests"] and row["store_requests"].get("LIST", 0) >= 1
+
+
+def test_first_calls_after_start_up(results: dict[str, Any]) -> None:
+    cold = {(c["server"], c["label"]): c for c in results["scale"]["coldstart"]}
+    assert set(cold) == {
+        ("local", "jupyter_server"),
+        ("local", "nbshelf (local store)"),
+        ("memory", "nbshelf (memory store)"),
+    }
+    n = ScaleSettings.tiny().coldstart_n
+    for key, c in cold.items():
+        assert "error" not in c, (key, c.get("error"))
+        assert list(c["calls"]) == [
+            "list",
+            "open",
+            "save",
+            "checkpoint",
+            "rename_folder",
+            "list_again",
+        ]
+        for name, call in c["calls"].items():
+            assert "error" not in call, (key, name, call.get("error"))
+            assert call["block_ms"] is not None
+        assert c["calls"]["list"]["entries"] == c["calls"]["list_again"]["entries"] == n
+        if c["kind"] == "nbshelf":  # nbshelf's store counter in the fresh process
+            assert c["calls"]["list"]["store_requests"].get("LIST", 0) >= 1
+
+
+def test_load_against_real_servers(results: dict[str, Any]) -> None:
+    rows = results["load"]["rows"]
+    assert [r["label"] for r in rows] == [
+        "jupyter_server (its own file manager), local disk",
+        "nbshelf serve, local store",
+    ]
+    for r in rows:
+        assert r["error"] is None, r["error"]
+        assert r["clients"] == LoadSettings.tiny().clients
+        assert r["cycles"] >= 1 and r["errors"] == 0, r["first_error"]
+        assert r["server_cpu_ms_per_cycle"] is not None
