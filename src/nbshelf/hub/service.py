@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 from typing import Any
 from urllib.parse import urlsplit
@@ -148,6 +149,10 @@ class CredentialsService(Application):
     name = "nbshelf-credentials"
     description = __doc__
 
+    @default("log_level")
+    def _log_level_default(self) -> int:
+        return logging.INFO  # every issue and refusal is logged on the hub
+
     issuer_class = Unicode(
         config=True,
         help="The issuer, as module:Class or module.Class (nbshelf.hub.s3:S3Issuer, "
@@ -230,7 +235,10 @@ class CredentialsService(Application):
             self.service_url.rstrip("/"),
             self.service_prefix,
         )
-        ioloop.IOLoop.current().start()
+        try:
+            ioloop.IOLoop.current().start()
+        except KeyboardInterrupt:  # the hub stops its managed services with SIGINT
+            self.log.info("nbshelf-credentials: stopped")
 
 
 main = CredentialsService.launch_instance

@@ -388,9 +388,9 @@ class S3Store(ObstoreBackedStore):
         client = self.http_client()
         self.requests.add(op)
         try:
-            return await client.request(
-                method, url, headers={**(headers or {}), **signed}, content=content
-            )
+            # ``signed`` holds every header of ``headers`` (lower-cased, as signed): sending
+            # both spellings would send each twice ("If-None-Match: *, *"), not as signed
+            return await client.request(method, url, headers=signed, content=content)
         except httpx.HTTPError as e:
             raise Unavailable(
                 f"cannot reach the endpoint ({type(e).__name__}): {self.hints['endpoint']}",
