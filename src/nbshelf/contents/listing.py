@@ -23,8 +23,12 @@ from jupyter_server.services.contents.manager import ContentsManager
 from ..stores import ObjectStore
 from . import models, paths
 
-#: Entries turned into models between two yields to the event loop (about 1 ms).
-SLICE = 256
+#: Entries turned into models between two yields to the event loop (well under 1 ms).
+SLICE = 128
+#: The largest listing whose names the existence cache keeps (:mod:`.existence`): copying
+#: and later freeing 100,000 names would hold the loop for 10 ms, and a folder that
+#: large is not listed again for a name anyway.
+REMEMBERED = 10_000
 
 
 @functools.lru_cache(maxsize=16)
@@ -60,14 +64,22 @@ def name_filter(manager: Any) -> Callable[[str], bool]:
 
 @dataclass
 class Listed:
-    """What one listing found: the models, every name (for the existence cache), whether
-    the folder exists and its own time where the store keeps one."""
+    """What one listing found: the models, every name (for the existence cache; None
+    past :data:`REMEMBERED` names), whether the folder exists and its own time where the
+    store keeps one."""
 
     entries: list[dict[str, Any]] = field(default_factory=list)
-    files: set[str] = field(default_factory=set)
-    folders: set[str] = field(default_factory=set)
+    files: set[str] | None = field(default_factory=set)
+    folders: set[str] | None = field(default_factory=set)
     found: bool = False
     own_time: datetime | None = None
+
+    def named(self, name: str, folder: bool = False) -> None:
+        if self.files is None or self.folders is None:
+            return
+        (self.folders if folder else self.files).add(name)
+        if len(self.files) + len(self.folders) > REMEMBERED:
+            self.files = self.folders = None
 
 
 async def _sliced(items: Iterable[Any]) -> Any:
@@ -92,7 +104,7 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
                 out.own_time = info.last_modified if store.folders_have_times else None
                 continue
             name = paths.name(child)
-            out.files.add(name)
+            out.named(name)
             if child.endswith("/") or not listed(name):
                 continue
             if at_root and paths.is_internal(child):
@@ -102,7 +114,7 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
             out.found = True
             child = prefix.key.rstrip("/")
             name = paths.name(child)
-            out.folders.add(name)
+            out.named(name, folder=True)
             if not listed(name) or paths.is_internal(child):
                 continue
             out.entries.append(models.base_model(child, "directory", prefix.last_modified))
@@ -110,4 +122,4 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
     return out
 
 
-__all__ = ["SLICE", "Listed", "list_folder", "name_filter"]
+__all__ = ["REMEMBERED", "SLICE", "Listed", "list_folder", "name_filter"]

@@ -424,7 +424,8 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             return models.base_model(path, "directory", when)
         # built a slice at a time, the event loop free in between (see .listing)
         found = await listing.list_folder(self.store, path, listing.name_filter(self))
-        self._existence.listed(path, found.files, found.folders, complete=True)
+        if found.files is not None and found.folders is not None:  # not past REMEMBERED
+            self._existence.listed(path, found.files, found.folders, complete=True)
         if not found.found:
             self._missing_dir(path, missing_ok)
             return None

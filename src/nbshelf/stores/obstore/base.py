@@ -28,7 +28,7 @@ import functools
 import math
 import mimetypes
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any, ClassVar, cast
 
@@ -50,7 +50,7 @@ from ..capabilities import SnapshotFile
 from ..errors import NotFound, StoreError
 from ..options import CommonOptions, OptionReader
 from .errors import translate
-from .listing import SLICE, Listing, prefix_entries, rows
+from .listing import SLICE, Listing, prefix_rows, rows
 
 #: The hidden object that stands for the folder marker "a/b/" (callers never see it).
 MARKER_NAME = ".nbshelf-folder"
@@ -368,8 +368,10 @@ class ObstoreBackedStore(ObjectStore):
         found = await self._retrying(
             lambda: self._fetch(full, delimiter), prefix or None, op="list"
         )
-        async for entries, more in found.pages(max(1, self.page_size)):
-            yield self._rel_page(self._page(entries, entries[-1][0] if more else None))
+        strip = len(self.prefix)  # keys relative to the prefix as they are made
+        async for entries, more in found.pages(max(1, self.page_size), strip):
+            last = self.prefix + entries[-1][0] if more and entries else None
+            yield self._page(entries, last)
 
     async def _list(
         self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
@@ -418,26 +420,28 @@ class ObstoreBackedStore(ObjectStore):
         tables, common = await self._arrow(base, delimiter)
         total = sum(t.num_rows for t in tables) + len(common)
         self.requests.add("LIST", max(1, math.ceil(total / self.server_page)))
-        found = Listing(prefixes=[e for e in prefix_entries(common) if e[0].startswith(prefix)])
+        found = Listing(
+            _guess_type, prefixes=[e for e in prefix_rows(common) if e[0].startswith(prefix)]
+        )
         empty: list[int] = []  # recursive listings: zero-byte entries, maybe foreign markers
         unsorted = False
         for table in tables:
             async for part in rows(table):
-                for path, when, size, etag in part:
+                for row in part:
+                    path = row[0]
                     key = self._listed_key(path, base)
                     if not key.startswith(prefix):
                         continue
-                    info = ObjectInfo(key, size, when, etag, _guess_type(key))
                     if key != path:  # a folder marker: ours (hidden object) or "base/"
                         if not path.endswith(MARKER_NAME):
                             self._foreign_markers.add(key)
-                        found.rewritten.append((key, info))
+                        found.rewritten.append((key, *row[1:]))
                         continue
                     if found.objects and key < found.objects[-1][0]:
                         unsorted = True
-                    if not delimiter and size == 0:
+                    if not delimiter and row[1] == 0:
                         empty.append(len(found.objects))
-                    found.objects.append((key, info))
+                    found.objects.append(row)
         if unsorted:  # not seen from S3, GCS or Azure (they list in key order)
             found.objects.sort(key=lambda e: e[0])
         if empty and not unsorted:
@@ -472,12 +476,9 @@ class ObstoreBackedStore(ObjectStore):
         if not markers:
             return
         for i in markers:
-            key, info = found.objects[i]
-            folder = key + "/"
-            self._foreign_markers.add(folder)
-            found.rewritten.append(
-                (folder, replace(info, key=folder, content_type=DIRECTORY_CONTENT_TYPE))
-            )
+            key, *rest = found.objects[i]
+            self._foreign_markers.add(key + "/")
+            found.rewritten.append((key + "/", *rest))  # type: ignore[arg-type]
         found.objects = [e for i, e in enumerate(found.objects) if i not in markers]
 
     async def check(self) -> None:
