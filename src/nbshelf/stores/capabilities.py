@@ -10,6 +10,8 @@ subpackage (``swift/share.py``, ``obstore/share.py``).
 * :class:`SupportsPublicLinks`: snapshots anyone can read for as long as they exist
   (Swift: a separate public container, CDN-enabled on Rackspace; S3: objects with a
   public-read ACL).
+* :class:`SupportsTreeMove`: a file or a whole folder moved in one step, whatever it
+  holds (the local store: one ``os.rename``), where object stores copy every object.
 
 Where a file is on the local disk is not a capability: every store answers
 :meth:`ObjectStore.local_path` (None when it keeps no files of its own).
@@ -101,4 +103,18 @@ class SupportsPublicLinks(Protocol):
 
     async def unpublish_public(self, keys: Sequence[str], *, container: str | None) -> None:
         """Delete a published snapshot (missing keys are fine)."""
+        ...
+
+
+@runtime_checkable
+class SupportsTreeMove(Protocol):
+    """Moves a file, or a folder with everything under it, in one atomic step (a rename
+    on one filesystem): the cost does not grow with what the folder holds, and no
+    reader ever sees it half-moved."""
+
+    async def move_tree(self, src: str, dst: str) -> None:
+        """Move ``src`` (a key without a trailing slash: a file or a folder) to ``dst``,
+        creating the folders above ``dst``. Raises NotFound if ``src`` is not there,
+        Conflict if ``dst`` is (nothing is replaced), Unsupported if this move cannot be
+        done in one step (two filesystems): the caller then copies, as on any store."""
         ...

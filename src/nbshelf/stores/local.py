@@ -5,26 +5,53 @@ temporary file in the target's directory, are fsynced and renamed over the
 target, so a crash mid-write never leaves a partial notebook. The MD5 of each
 file and any object metadata are kept in an extended attribute where the
 filesystem has them (checked against size and mtime, recomputed otherwise).
+
+A listing is one directory scan (``os.scandir`` and a stat per entry) in a worker
+thread, handed out in pages without scanning again (:meth:`LocalStore.walk`); it reads
+no extended attribute, so its entries carry no etag, content type or metadata (``head``
+and ``get`` do). A folder moves with one ``os.rename`` (:meth:`LocalStore.move_tree`,
+the :class:`~nbshelf.stores.capabilities.SupportsTreeMove` capability).
 """
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import hashlib
+import heapq
 import json
 import mimetypes
+import operator
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
-from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutBody, PutOptions
-from .errors import Conflict, InvalidKey, NotFound, PermissionDenied, StoreError, Unavailable
+from .base import (
+    GetResult,
+    ListPage,
+    ObjectInfo,
+    ObjectStore,
+    PrefixInfo,
+    PutBody,
+    PutOptions,
+    check_key,
+)
+from .errors import (
+    Conflict,
+    InvalidKey,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+    Unavailable,
+    Unsupported,
+)
 from .location import StoreLocation
 from .options import CommonOptions, OptionReader
 
@@ -366,57 +393,194 @@ class LocalStore(ObjectStore):
     async def _list(
         self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
     ) -> ListPage:
+        """One page: a scan of the folder, cut at ``token``. Callers that page through a
+        whole listing use :meth:`walk`, which scans once for every page."""
         self.requests.add("LIST")
-        return await self._run(self._list_sync, prefix, delimiter, token, limit)
+        entries = await self._run(self._scan, prefix, delimiter, 0)
+        start = 0
+        if token is not None:
+            start = bisect.bisect_right([e.key for e in entries], token)
+        page = entries[start : start + limit]
+        more = start + limit < len(entries)
+        return _page(page, page[-1].key if more and page else None)
 
-    def _list_sync(
-        self, prefix: str, delimiter: str | None, token: str | None, limit: int
-    ) -> ListPage:
+    async def walk(
+        self, prefix: str = "", *, delimiter: str | None = "/"
+    ) -> AsyncIterator[ListPage]:
+        """Every page of a listing from one directory scan (1 LIST), cut into pages of
+        ``page_size`` in the worker thread: nothing is scanned, sorted or stat'ed again
+        per page, and the keys are already relative to the prefix."""
+        if prefix:
+            check_key(prefix)
+        full, size = self.prefix + prefix, max(1, self.page_size)
+
+        async def scan() -> list[ListPage]:
+            self.requests.add("LIST")
+            return await self._run(self._scan_pages, full, delimiter, len(self.prefix), size)
+
+        for page in await self._retrying(scan, prefix or None, op="list"):
+            yield page
+
+    def _scan_pages(
+        self, prefix: str, delimiter: str | None, strip: int, size: int
+    ) -> list[ListPage]:
+        entries = self._scan(prefix, delimiter, strip)
+        if not entries:
+            return [ListPage([], [], None)]
+        pages = []
+        for start in range(0, len(entries), size):
+            chunk = entries[start : start + size]
+            more = start + size < len(entries)
+            pages.append(_page(chunk, chunk[-1].key if more else None))
+        return pages
+
+    def _scan(
+        self, prefix: str, delimiter: str | None, strip: int
+    ) -> list[ObjectInfo | PrefixInfo]:
+        """Every entry under the full key ``prefix``, sorted by key, keys without their
+        first ``strip`` characters (the store's prefix; its own marker is left out):
+        one ``os.scandir`` of the folder (of every folder below, without a delimiter)
+        and one stat per entry, nothing else."""
         if delimiter not in (None, "/"):
             raise StoreError("the local store lists with delimiter '/' or none")
-        entries = sorted(self._entries(prefix, recursive=delimiter is None))
-        if token is not None:
-            entries = [e for e in entries if e[0] > token]
-        page, more = entries[:limit], len(entries) > limit
-        objects: list[ObjectInfo] = []
-        prefixes: list[PrefixInfo] = []
-        for key, path, st in page:
-            if delimiter and key.endswith("/") and key != prefix:
-                prefixes.append(PrefixInfo(key, _mtime(st)))
-                continue
-            try:
-                objects.append(self._info(key, path, st))
-            except FileNotFoundError:
-                continue  # deleted (or renamed) since the scan: no longer an object
-        return ListPage(objects, prefixes, page[-1][0] if more and page else None)
-
-    def _entries(self, prefix: str, recursive: bool) -> Iterator[tuple[str, Path, os.stat_result]]:
         dir_part, _, name_part = prefix.rpartition("/")
         base = self.root.joinpath(*dir_part.split("/")) if dir_part else self.root
-        if not name_part and dir_part:
+        key_base = (dir_part + "/")[strip:] if dir_part else ""
+        out: list[ObjectInfo | PrefixInfo] = []
+        if not name_part and dir_part and key_base:
             with contextlib.suppress(OSError):
                 st = base.stat()
-                if stat.S_ISDIR(st.st_mode):
-                    yield prefix, base, st  # the folder's own marker, as object stores list it
+                if stat.S_ISDIR(st.st_mode):  # the folder's own marker, as object stores list it
+                    out.append(_dir_info(key_base, st))
+        _scan_dir(str(base), key_base, name_part, delimiter is None, out)
+        return _sorted(out)
+
+    # ------------------------------------------------------------ SupportsTreeMove
+    async def move_tree(self, src: str, dst: str) -> None:
+        """Move the file or folder ``src`` (a key without a trailing slash), everything
+        under it included, to ``dst`` with one ``os.rename`` (1 RENAME): atomic, whatever
+        the folder holds. NotFound if ``src`` is not there, Conflict if ``dst`` is,
+        Unsupported if they are on two filesystems (the caller then copies)."""
+        s, d = self._full(src.rstrip("/")), self._full(dst.rstrip("/"))
+        self.requests.add("RENAME")
+        await self._retrying(
+            lambda: self._run(self._move_tree_sync, s, d), src, retry=False, op="write"
+        )
+
+    def _move_tree_sync(self, src: str, dst: str) -> None:
+        src_path, dst_path = self._path(src), self._path(dst)
+        if src_path.name.startswith(TEMP_PREFIX) or not os.path.exists(src_path):
+            raise self._not_found(src)
+        if os.path.lexists(dst_path):
+            # os.rename would replace an empty folder or a file silently
+            raise Conflict(f"{dst!r} already exists", store=self.description, key=dst)
         try:
-            scan = list(os.scandir(base))
-        except OSError:
-            return
+            dst_path.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(src_path, dst_path)
+        except OSError as e:
+            if e.errno == errno.EXDEV:
+                raise Unsupported(
+                    f"{src!r} and {dst!r} are on two filesystems: no rename at once",
+                    store=self.description,
+                    key=src,
+                ) from None
+            if e.errno == errno.EINVAL:
+                raise InvalidKey(
+                    f"cannot move {src!r} into itself", store=self.description, key=src
+                ) from None
+            raise self._os_error(src, e) from None
+        _fsync_dir(dst_path.parent)
+        if src_path.parent != dst_path.parent:
+            _fsync_dir(src_path.parent)
+
+
+_NO_METADATA: Mapping[str, str] = MappingProxyType({})
+_UTC = timezone.utc
+_new_object = object.__new__
+_by_key = operator.attrgetter("key")
+
+
+def _listed_file(key: str, size: int, mtime_ns: int) -> ObjectInfo:
+    """The ObjectInfo of a listed file, built without the frozen dataclass's ``__init__``
+    (six ``object.__setattr__`` calls and a new metadata dict: 3 µs an entry, as much as
+    the stat itself). The same fields, equal to one built the usual way."""
+    info = _new_object(ObjectInfo)
+    info.__dict__.update(
+        key=key,
+        size=size,
+        last_modified=datetime.fromtimestamp(mtime_ns / 1e9, _UTC),
+        etag=None,
+        content_type=None,
+        metadata=_NO_METADATA,
+    )
+    return info
+
+
+#: Entries sorted in one call at most: a sort holds the GIL (and so the event loop) for
+#: its whole length, which for 100,000 entries is tens of milliseconds.
+SORT_RUN = 4096
+
+
+def _sorted(entries: list[ObjectInfo | PrefixInfo]) -> list[ObjectInfo | PrefixInfo]:
+    """Sorted by key. A large listing is sorted in runs of :data:`SORT_RUN` merged in
+    Python, so the worker thread lets the event loop's thread in between (the GIL is
+    switched between bytecodes, never during one long ``list.sort``)."""
+    if len(entries) <= SORT_RUN:
+        entries.sort(key=_by_key)
+        return entries
+    runs = [
+        sorted(entries[i : i + SORT_RUN], key=_by_key) for i in range(0, len(entries), SORT_RUN)
+    ]
+    return list(heapq.merge(*runs, key=_by_key))
+
+
+def _dir_info(key: str, st: os.stat_result) -> ObjectInfo:
+    return ObjectInfo(key, 0, _mtime(st), content_type=DIRECTORY_CONTENT_TYPE)
+
+
+def _scan_dir(
+    path: str,
+    key_base: str,
+    name_part: str,
+    recursive: bool,
+    out: list[ObjectInfo | PrefixInfo],
+) -> None:
+    """Append the entries of one directory (and, ``recursive``, of those below it): files
+    and folders whose name starts with ``name_part``, never a write in progress. A file
+    gets its size and time from the one stat; an entry gone or broken since the scan (a
+    rename, a dangling link) is left out."""
+    try:
+        scan = os.scandir(path)
+    except OSError:
+        return
+    append, is_dir, is_reg = out.append, stat.S_ISDIR, stat.S_ISREG
+    with scan:
         for entry in scan:
-            if not entry.name.startswith(name_part) or entry.name.startswith(TEMP_PREFIX):
+            name = entry.name
+            if (name_part and not name.startswith(name_part)) or name.startswith(TEMP_PREFIX):
                 continue
             try:
-                st = entry.stat(follow_symlinks=True)
+                st = entry.stat()
             except OSError:
-                continue  # broken symlink: not an object
-            path = Path(entry.path)
-            if stat.S_ISDIR(st.st_mode):
-                key = self._key(path, True)
-                yield key, path, st
+                continue
+            mode = st.st_mode
+            if is_reg(mode):
+                append(_listed_file(key_base + name, st.st_size, st.st_mtime_ns))
+            elif is_dir(mode):
+                key = key_base + name + "/"
                 if recursive:
-                    yield from (e for e in self._entries(key, True) if e[0] != key)
-            elif stat.S_ISREG(st.st_mode):
-                yield self._key(path, False), path, st
+                    append(_dir_info(key, st))
+                    _scan_dir(entry.path, key, "", True, out)
+                else:
+                    append(PrefixInfo(key, _mtime(st)))
+
+
+def _page(entries: list[ObjectInfo | PrefixInfo], next_token: str | None) -> ListPage:
+    objects: list[ObjectInfo] = []
+    prefixes: list[PrefixInfo] = []
+    for e in entries:
+        (prefixes if type(e) is PrefixInfo else objects).append(e)  # type: ignore[arg-type]
+    return ListPage(objects, prefixes, next_token)
 
 
 def _current_umask() -> int:

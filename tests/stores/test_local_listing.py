@@ -1,0 +1,154 @@
+"""The local store's listing: one directory scan, paged without scanning again, reading
+no extended attribute and hashing nothing; and its one-rename move of a file or folder
+(``SupportsTreeMove``).
+
+What the scan does is observed by counting the calls it makes to ``os.scandir``,
+``os.getxattr`` and the store's own hashing (wrapped, each call still made): the
+contract that a listing costs one scan and nothing per entry beyond a stat.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nbshelf.stores import Conflict, NotFound, ObjectInfo
+from nbshelf.stores import local as local_module
+from nbshelf.stores.capabilities import SupportsTreeMove
+from nbshelf.stores.local import TEMP_PREFIX, LocalStore
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """How often the scan, the extended attributes and the hashing were used."""
+    seen: Counter[str] = Counter()
+
+    def counting(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            seen[name] += 1
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(os, "scandir", counting("scandir", os.scandir))
+    monkeypatch.setattr(os, "getxattr", counting("getxattr", os.getxattr))
+    monkeypatch.setattr(
+        LocalStore, "_hash_file", staticmethod(counting("hash", LocalStore._hash_file))
+    )
+    return seen
+
+
+def _files(root: Path, folder: str, n: int) -> list[str]:
+    (root / folder).mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (root / folder / f"nb{i:04}.ipynb").write_bytes(b"{}")  # written behind the store
+    return [f"{folder}/nb{i:04}.ipynb" for i in range(n)]
+
+
+async def test_a_paged_listing_is_one_scan_and_nothing_per_entry(
+    tmp_path: Path, calls: Counter[str]
+) -> None:
+    store = LocalStore(tmp_path, prefix="users/ann", page_size=100)
+    root = tmp_path / "users" / "ann"
+    keys = _files(root, "big", 1000)
+    (root / "big" / "sub").mkdir()
+    (root / "big" / f"{TEMP_PREFIX}x").write_bytes(b"a write in progress")
+    calls.clear()
+    pages = [page async for page in store.walk("big/")]
+    assert len(pages) == 11  # 1000 files + 1 folder + the folder's own marker, 100 a page
+    assert calls == {"scandir": 1}  # one scan; no xattr read, no file hashed
+    assert store.requests.snapshot() == {"LIST": 1}
+    listed = [o for p in pages for o in p.objects]
+    assert [o.key for o in listed] == ["big/", *keys]
+    assert [p.key for page in pages for p in page.prefixes] == ["big/sub/"]
+    assert all(p.next_token for p in pages[:-1]) and pages[-1].next_token is None
+    # what a listing says of a file is what head says, but the etag and type (not read)
+    head = await store.head("big/nb0007.ipynb")
+    got = listed[8]
+    assert isinstance(got, ObjectInfo) and got.key == head.key
+    assert (got.size, got.last_modified) == (head.size, head.last_modified)
+    assert got.etag is None and head.etag  # head hashes it, once, when asked
+    assert got == ObjectInfo(got.key, got.size, got.last_modified)
+
+
+async def test_a_page_continues_at_its_token(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    keys = _files(tmp_path, "p", 25)
+    first = await store.list("p/", limit=10)
+    second = await store.list("p/", limit=10, token=first.next_token)
+    third = await store.list("p/", limit=10, token=second.next_token)
+    got = [o.key for page in (first, second, third) for o in page.objects]
+    assert got == ["p/", *keys] and third.next_token is None
+
+
+async def test_a_large_listing_is_sorted_as_object_stores_sort_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_module, "SORT_RUN", 4)  # merged from many sorted runs
+    store = LocalStore(tmp_path)
+    names = ["ab", "ab.txt", "ab0", "a-b", "b", "B", "é", "z9", "a b", "ab_"]
+    for name in names:
+        (tmp_path / "f" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "f" / name).write_bytes(b"1")
+    for folder in ("ab.d", "aa", "zz"):
+        (tmp_path / "f" / folder / "in").mkdir(parents=True)
+        (tmp_path / "f" / folder / "in" / "x.txt").write_bytes(b"2")
+    flat = await store.list_all("f/", delimiter=None)
+    expected_flat = sorted(
+        ["f/", *(f"f/{n}" for n in names)]
+        + [k for d in ("ab.d", "aa", "zz") for k in (f"f/{d}/", f"f/{d}/in/", f"f/{d}/in/x.txt")]
+    )
+    assert [o.key for o in flat.objects] == expected_flat
+    top = await store.list_all("f/")
+    assert [o.key for o in top.objects] == sorted(["f/", *(f"f/{n}" for n in names)])
+    assert [p.key for p in top.prefixes] == ["f/aa/", "f/ab.d/", "f/zz/"]
+
+
+# ---------------------------------------------------------------- SupportsTreeMove
+async def test_a_folder_moves_with_one_rename(tmp_path: Path, calls: Counter[str]) -> None:
+    store = LocalStore(tmp_path, prefix="pre")
+    assert isinstance(store, SupportsTreeMove)
+    saved = await store.put("proj/a.ipynb", b"{}", metadata={"m": "1"})
+    await store.put("proj/deep/b.txt", b"b")
+    await store.put("proj/empty/", b"")
+    store.requests.reset()
+    await store.move_tree("proj", "moved/here")
+    assert store.requests.snapshot() == {"RENAME": 1}
+    assert not (tmp_path / "pre" / "proj").exists()
+    flat = await store.list_all("moved/", delimiter=None)
+    assert [o.key for o in flat.objects] == [
+        "moved/",
+        "moved/here/",
+        "moved/here/a.ipynb",
+        "moved/here/deep/",
+        "moved/here/deep/b.txt",
+        "moved/here/empty/",
+    ]
+    head = await store.head("moved/here/a.ipynb")  # the same file: its hash and metadata
+    assert (head.etag, head.metadata, head.last_modified) == (
+        saved.etag,
+        {"m": "1"},
+        saved.last_modified,
+    )
+    assert calls["hash"] == 0  # the kept MD5 is still valid: nothing was rewritten
+
+
+async def test_a_move_never_replaces_and_names_what_is_missing(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    await store.put("a/x.txt", b"x")
+    await store.put("b/", b"")  # an empty folder: os.rename alone would replace it
+    await store.put("c.txt", b"c")
+    with pytest.raises(Conflict):
+        await store.move_tree("a", "b")
+    with pytest.raises(Conflict):
+        await store.move_tree("a", "c.txt")
+    with pytest.raises(NotFound):
+        await store.move_tree("nothing", "elsewhere")
+    assert (await store.get("a/x.txt")).data == b"x"
+    await store.move_tree("c.txt", "d/c.txt")  # a file moves the same way
+    assert (await store.get("d/c.txt")).data == b"c"
