@@ -4,7 +4,9 @@
 #  1. a virtualenv (.venv) with nbshelf and its test extras;
 #  2. OpenStack Swift from PyPI in .venv-swift (the real Swift the tests start);
 #  3. Debian's Keystone (root; the Keystone tests skip with a reason without it);
-#  4. Azurite from npm (the Azure tests skip with a reason without it);
+#  4. Azurite from npm (the Azure tests skip with a reason without it); the JupyterHub
+#     end-to-end pieces: configurable-http-proxy from npm and .venv-hub, the users' servers'
+#     virtualenv (scripts/install-jupyterhub.sh; those tests skip with a reason without them);
 #  5. Debian's Chromium (root; the browser tests skip with a reason without it);
 #  6. nbshelf's own tests (tests/), then jupyter_server's own contents test suite
 #     run against ShelfContentsManager on the local and the memory store.
@@ -58,6 +60,10 @@ fi
 if [ -f scripts/install-azurite.sh ]; then
   step "Azurite (npm)"
   bash scripts/install-azurite.sh || echo "test.sh: Azurite not installed: its tests will skip" >&2
+fi
+if [ -f scripts/install-jupyterhub.sh ]; then
+  step "JupyterHub pieces (configurable-http-proxy from npm, .venv-hub for the users' servers)"
+  bash scripts/install-jupyterhub.sh || echo "test.sh: JupyterHub pieces missing: tests/hub/test_s3_hub.py will skip" >&2
 fi
 
 step "Chromium (Debian) for the browser tests"
