@@ -105,3 +105,15 @@ def kernel_session(creds: IssuedCredentials) -> ks_session.Session:
             application_credential_secret=env["OS_APPLICATION_CREDENTIAL_SECRET"],
         )
     )
+
+
+def snapshot(
+    conn: swiftclient.Connection, container: str
+) -> dict[str, tuple[bytes, dict[str, str]]]:
+    """Every object of ``container``: its bytes and its metadata headers."""
+    out = {}
+    for o in conn.get_container(container, full_listing=True)[1]:
+        headers, body = conn.get_object(container, o["name"])
+        meta = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
+        out[o["name"]] = (body, meta)
+    return out

@@ -23,9 +23,10 @@ import requests
 import swiftclient
 
 from nbshelf.hub import IssueRefused
+from nbshelf.stores import CredentialsUnavailable
 from nbshelf.stores.swift import SwiftStore
 
-from .keystone_setup import HUB_PASSWORD, Setup, kernel_session
+from .keystone_setup import HUB_PASSWORD, Setup, kernel_session, snapshot
 
 pytestmark = [pytest.mark.swift, pytest.mark.keystone]
 
@@ -41,18 +42,6 @@ def refused(call: Any, *args: Any, **kwargs: Any) -> int:
         call(*args, **kwargs)
     assert e.value.http_status in (401, 403), e.value
     return int(e.value.http_status)
-
-
-def snapshot(
-    conn: swiftclient.Connection, container: str
-) -> dict[str, tuple[bytes, dict[str, str]]]:
-    """Every object of ``container``: its bytes and its metadata headers."""
-    out = {}
-    for o in conn.get_container(container, full_listing=True)[1]:
-        headers, body = conn.get_object(container, o["name"])
-        meta = {k: v for k, v in headers.items() if k.startswith("x-object-meta-")}
-        out[o["name"]] = (body, meta)
-    return out
 
 
 # ----------------------------------------------------------------------------- isolation
@@ -230,3 +219,39 @@ def test_refusals_name_the_cause_and_no_secret(setup: Setup, keystone_server: An
     with pytest.raises(IssueRefused) as e:
         setup.issuer().issue("../bob")
     assert "one path segment" in str(e.value)
+
+
+async def test_a_user_disabled_meanwhile_is_the_reason_the_store_gives(setup: Setup) -> None:
+    """Her Keystone user disabled by an admin: her tokens are revoked at once, the issuer
+    refuses fresh credentials, and the store's error says the issuer's reason (what the
+    contents API answers with a 503); enabled again, the store works again."""
+    issuer = setup.issuer()
+    calls: list[str] = []
+
+    def source() -> Any:
+        calls.append("issue")
+        try:
+            return issuer.issue("frank")
+        except IssueRefused as e:  # what the hub client makes of the service's 503
+            raise CredentialsUnavailable(f"the JupyterHub service refused (503): {e}") from None
+
+    store = SwiftStore.from_url("swift://notebooks-frank", credentials=source)
+    await store.put("a.ipynb", b"{}")
+    kname = f"nbshelf-{setup.tag}-frank"
+    v3 = setup.keystone.v3
+    h = setup.keystone.admin_headers()
+    user_id = requests.get(f"{v3}/users", headers=h, params={"name": kname}, timeout=30).json()[
+        "users"
+    ][0]["id"]
+    url = f"{v3}/users/{user_id}"
+    requests.patch(url, headers=h, json={"user": {"enabled": False}}, timeout=30).raise_for_status()
+    try:
+        with pytest.raises(CredentialsUnavailable) as e:
+            await store.put("b.ipynb", b"{}")
+        assert f"Keystone user {kname} is disabled" in str(e.value), e.value
+        assert HUB_PASSWORD not in str(e.value)
+    finally:
+        requests.patch(url, headers=h, json={"user": {"enabled": True}}, timeout=30)
+    await store.put("c.ipynb", b"{}")  # the next request asks again, and works
+    assert [i.key for i in (await store.list_all("")).objects] == ["a.ipynb", "c.ipynb"]
+    await store.close()

@@ -270,10 +270,7 @@ class KeystoneIssuer(LoggingConfigurable):
         if found:
             user = found[0]
             if not user.get("enabled", True):
-                raise IssueRefused(
-                    f"Keystone user {kname} is disabled: an admin disabled it; enable it "
-                    f"(`openstack user set --enable {kname}`) to let this user's server in"
-                )
+                raise self._disabled(kname)
         else:
             body = {
                 "user": {
@@ -337,11 +334,32 @@ class KeystoneIssuer(LoggingConfigurable):
                         "its password was reset and its role granted again: check that the "
                         "user, its domain and the project are enabled"
                     ) from None
-            body = {"user": {"password": self._password(kname), "options": USER_OPTIONS}}
-            self._send("PATCH", f"/users/{user_id}", "reset the user's password", json=body)
-            self._grant(user_id)
-            log.warning("reset the password of Keystone user %s (the key changed?)", kname)
+            self._recover_user(kname, user_id)
         raise AssertionError("unreachable")
+
+    def _recover_user(self, kname: str, user_id: str) -> None:
+        """Keystone refused the user: say so if an admin disabled or deleted it, else
+        reset its password (the key changed?) and grant its role again."""
+        reply = self._send("GET", f"/users/{user_id}", "look up user", ok=(200, 404))
+        if reply.status == 404:
+            self._users.pop(kname, None)
+            raise IssueRefused(
+                f"Keystone user {kname} was deleted meanwhile: it is made again at the next request"
+            )
+        if not reply.body["user"].get("enabled", True):
+            self._users.pop(kname, None)
+            raise self._disabled(kname)
+        body = {"user": {"password": self._password(kname), "options": USER_OPTIONS}}
+        self._send("PATCH", f"/users/{user_id}", "reset the user's password", json=body)
+        self._grant(user_id)
+        log.warning("reset the password of Keystone user %s (the key changed?)", kname)
+
+    @staticmethod
+    def _disabled(kname: str) -> IssueRefused:
+        return IssueRefused(
+            f"Keystone user {kname} is disabled: an admin disabled it; enable it "
+            f"(`openstack user set --enable {kname}`) to let this user's server in"
+        )
 
     def _check_isolated(self, user: Any, storage: str, kname: str) -> None:
         """Refuse to hand out credentials that would reach more than the container."""

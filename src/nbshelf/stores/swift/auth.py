@@ -25,7 +25,7 @@ from typing import Any
 from swiftclient import client as swift_client
 
 from ..base import RequestCounter
-from ..errors import AuthFailed, StoreError, Unavailable
+from ..errors import AuthFailed, CredentialsUnavailable, StoreError, Unavailable
 from ..expiring import CredentialSource, ExpiringCredentials, RefreshClock
 from .config import SwiftConfig
 
@@ -78,11 +78,18 @@ class SharedAuth:
         self._source = source
         self._clock = RefreshClock()
         self._refreshing = False
+        self._source_error: StoreError | None = None
 
     @property
     def renews_ahead(self) -> bool:
         """Whether the credentials come from a source and are replaced before expiry."""
         return self._source is not None
+
+    @property
+    def source_error(self) -> StoreError | None:
+        """Why the source gave no fresh credentials at the last 401 (None: it did, or
+        there was no 401): what a request refused again with the current ones reports."""
+        return self._source_error
 
     @property
     def can_renew(self) -> bool:
@@ -127,7 +134,7 @@ class SharedAuth:
         except StoreError:
             raise
         except Exception as e:  # the source's message says where it asked and why it failed
-            raise Unavailable(
+            raise CredentialsUnavailable(
                 f"fresh credentials could not be had ({e})", store=self.location
             ) from None
 
@@ -137,6 +144,7 @@ class SharedAuth:
         or None to keep the current ones. If the source fails while the current ones
         still work, they are kept."""
         have = self._clock.accepted_once
+        self._source_error = None
         if have and not (force or self._clock.due or self._clock.expired):
             return None
         try:
@@ -144,6 +152,7 @@ class SharedAuth:
         except StoreError as e:
             if not have or self._clock.expired:
                 raise
+            self._source_error = e  # said instead, if the current ones are refused too
             self._clock.failed()
             log.warning(
                 "%s: credentials not renewed yet, the current ones are kept: %s",
@@ -180,7 +189,13 @@ class SharedAuth:
         if self._source is not None and creds is None:
             creds = self._take_fresh(force)
         if creds is None:
-            self._sign_in(force)
+            try:
+                self._sign_in(force)
+            except AuthFailed:
+                # refused, and the source could not give fresh ones: its reason is the news
+                if self._source_error is not None:
+                    raise self._source_error from None
+                raise
             return
         saved = (self.cfg, self._plugin, self._session)
         try:

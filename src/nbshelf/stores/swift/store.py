@@ -144,6 +144,18 @@ class _Connection(swift_client.Connection):
                 self.url, self.token = url, token
         return super()._retry(reset_func, func, *args, **kwargs)
 
+    def put_object(self, container: str, obj: str, contents: Any, *args: Any, **kwargs: Any) -> Any:
+        """swiftclient rewinds a body for a second attempt only when it retries itself
+        (``retries`` > 0; here the store retries): without this, a PUT answered 401 (a
+        token expired or revoked) could not be sent again with the renewed token."""
+        tell, seek = getattr(contents, "tell", None), getattr(contents, "seek", None)
+        if tell is None or seek is None or args:
+            return super().put_object(container, obj, contents, *args, **kwargs)
+        start = tell()
+        return self._retry(
+            lambda *a, **k: seek(start), swift_client.put_object, container, obj, contents, **kwargs
+        )
+
     def get_auth(self) -> tuple[str, str]:
         if self.stale_token is not None:
             stale, self.stale_token = self.stale_token, None
@@ -298,7 +310,7 @@ class SwiftStore(ObjectStore):
         where = self.config.storage_url or self.config.auth_url or ""
         if self.config.auth_version == "rackspace":
             where = f"Cloud Files {self.config.region}"
-        return f"swift://{self.container} at {where}".rstrip()
+        return f"swift://{self.container}" + (f" at {where}" if where else "")
 
     # ------------------------------------------------------------ plumbing
     def _conn(self) -> _Connection:
@@ -333,6 +345,9 @@ class SwiftStore(ObjectStore):
         if isinstance(e, swift_client.ClientException):
             status = e.http_status
             what = f"{key!r}" if key else f"container {self.container!r}"
+            if status == 401 and self._auth.source_error is not None:
+                # refused, and the credential source could not give fresh ones: its reason
+                return self._auth.source_error
             if status == 401 and self.config.auth_version == "token":
                 return AuthFailed(
                     f"the pre-issued token was refused by {self._endpoint} (HTTP 401) and "
