@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.swift]
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "build" / "artifacts" / "ecosystem"
 PNG_B64 = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5"
+    "ErkJggg=="
 )
 
 
@@ -76,6 +77,7 @@ def test_export_html_from_the_file_menu(lab: NbshelfServer, tmp_path: Path) -> N
                 viewport={"width": 1280, "height": 900}, accept_downloads=True
             )
             downloads: list[Any] = []
+
             def keep(download: Any) -> None:
                 downloads.append(download)
 
@@ -84,14 +86,32 @@ def test_export_html_from_the_file_menu(lab: NbshelfServer, tmp_path: Path) -> N
             page = context.new_page()
             page.on("download", keep)
             page.set_default_timeout(60_000)
-            page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}")
-            page.locator(".jp-NotebookPanel").first.wait_for(timeout=120_000)
-            page.get_by_text("Quarterly figures").first.wait_for(timeout=120_000)
-            page.screenshot(path=str(shots / "opened.png"))
+            # JupyterLab fills File > Save and Export Notebook As from GET /api/nbconvert,
+            # which may answer after the notebook shows (seconds later on a loaded
+            # machine): before it, the submenu is empty and does not open
+            formats = page.expect_response(
+                lambda r: "/api/nbconvert" in r.url and r.ok, timeout=180_000
+            )
+            with formats:
+                page.goto(f"{lab.url}/lab/tree/{path}?token={lab.token}")
+            try:
+                page.locator(".jp-NotebookPanel").first.wait_for(timeout=120_000)
+                # the rendered heading (the text is also in the cell's hidden editor and
+                # in the hidden table of contents, which come first in the page)
+                page.locator(".jp-RenderedMarkdown", has_text="Quarterly figures").first.wait_for(
+                    timeout=120_000
+                )
+            finally:
+                page.screenshot(path=str(shots / "opened.png"))
 
             page.locator(".lm-MenuBar-itemLabel", has_text="File").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Save and Export Notebook As").click()
-            page.locator(".lm-Menu-itemLabel", has_text="HTML").first.click()
+            try:
+                page.locator(".lm-Menu-itemLabel", has_text="Save and Export Notebook As").click()
+                page.locator(".lm-Menu-itemLabel", has_text="HTML").first.click()
+                # JupyterLab 4.6 asks "Export as HTML: Sanitize HTML output" (on by default)
+                page.locator(".jp-Dialog-button.jp-mod-accept", has_text="Ok").click()
+            finally:
+                page.screenshot(path=str(shots / "menu.png"))
             deadline = time.monotonic() + 120
             while not downloads and time.monotonic() < deadline:
                 page.wait_for_timeout(250)
