@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from benchmarks import targets as tg
 
+    load_before = os.getloadavg()  # the machine's load: the figures are only as quiet as it
     work = Path(tempfile.mkdtemp(prefix="nbshelf-bench-kernel-files-", dir=REPO / "build"))
     stops: list[Callable[[], None]] = []
     ways: list[Way] = []
@@ -250,13 +251,19 @@ def main(argv: list[str] | None = None) -> int:
         order = {"local disk": 0, "swift": 1, "s3 (moto)": 2}
         rows.sort(key=lambda r: (r["mb"], order.get(r["store"], 9), r["way"]))
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        load = {
+            "cores": os.cpu_count(),
+            "loadavg_1_5_15_before": [round(x, 2) for x in load_before],
+            "loadavg_1_5_15_after": [round(x, 2) for x in os.getloadavg()],
+        }
         Path(args.out).write_text(
             json.dumps(
-                {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows},
+                {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **load, "rows": rows},
                 indent=1,
             )
         )
         print(table(rows))
+        print(f"\nload average (1, 5, 15 min) before {load_before}, after {os.getloadavg()}")
     finally:
         for stop in reversed(stops):
             try:
