@@ -22,7 +22,7 @@ import pytest
 import requests
 import swiftclient
 
-from nbshelf.hub import IssueRefused
+from nbshelf.hub import IssuedCredentials, IssueRefused
 from nbshelf.stores import CredentialsUnavailable
 from nbshelf.stores.swift import SwiftStore
 
@@ -255,3 +255,80 @@ async def test_a_user_disabled_meanwhile_is_the_reason_the_store_gives(setup: Se
     await store.put("c.ipynb", b"{}")  # the next request asks again, and works
     assert [i.key for i in (await store.list_all("")).objects] == ["a.ipynb", "c.ipynb"]
     await store.close()
+
+
+def test_access_rules_need_service_type(setup: Setup) -> None:
+    """Why the issuer does not rest on access rules: this Swift's authtoken has no
+    ``service_type``, and refuses every token of a credential with access rules (401),
+    even on the very path the rule allows; the same user's credential without rules works."""
+    v3 = setup.keystone.v3
+    hub = setup.operator()
+    hub.put_container("rules-demo")
+    hub.put_object("rules-demo", "a.txt", b"a")
+    tok, data = setup.keystone.token(setup.hub_user, HUB_PASSWORD, setup.project)
+    me = data["user"]["id"]
+    path = f"/v1/AUTH_{setup.project_id}/rules-demo/**"
+
+    def credential(**extra: Any) -> dict[str, str]:
+        body = {"name": f"rules-{uuid.uuid4().hex[:6]}", **extra}
+        r = requests.post(
+            f"{v3}/users/{me}/application_credentials",
+            timeout=30,
+            headers={"X-Auth-Token": tok},
+            json={"application_credential": body},
+        )
+        r.raise_for_status()
+        cred = r.json()["application_credential"]
+        return {
+            "OS_AUTH_URL": v3,
+            "OS_AUTH_TYPE": "v3applicationcredential",
+            "OS_APPLICATION_CREDENTIAL_ID": cred["id"],
+            "OS_APPLICATION_CREDENTIAL_SECRET": cred["secret"],
+        }
+
+    url = f"{setup.storage_url()}/rules-demo/a.txt"
+    for env, status in (
+        (credential(), 200),
+        (
+            credential(access_rules=[{"service": "object-store", "method": "GET", "path": path}]),
+            401,
+        ),
+    ):
+        creds = IssuedCredentials("swift://rules-demo", env=env)
+        token = kernel_session(creds).get_token()
+        r = requests.get(url, headers={"X-Auth-Token": token}, timeout=30)
+        assert r.status_code == status, (env.get("OS_APPLICATION_CREDENTIAL_ID"), r.status_code)
+
+
+async def test_links_are_signed_on_the_hub_with_a_key_no_user_sees(setup: Setup) -> None:
+    """A share link outlives the server's short-lived credentials: the hub signs it with
+    the container's own temp-URL key, which the user's credentials cannot read or set."""
+    issuer = setup.issuer()
+    alice = issuer.issue("gina")
+    assert alice.options == {"hub_signs_links": True}
+    store = SwiftStore.from_url(
+        alice.store_url,
+        credentials=lambda: alice,
+        link_signer=lambda key, seconds: issuer.sign_url("gina", key, seconds),
+    )
+    await store.put("shared/n.ipynb", b'{"for": "everyone"}')
+    await store.prepare_signed_links()  # nothing to prepare: the hub holds the key
+    url = await store.signed_url("shared/n.ipynb", 7 * 86400)
+    await store.close()
+    assert "/notebooks-gina/shared/n.ipynb?" in url
+    expires = int(url.split("temp_url_expires=")[1].split("&")[0])
+    assert abs(expires - (datetime.now(timezone.utc).timestamp() + 7 * 86400)) < 120
+    assert requests.get(url, timeout=30).content == b'{"for": "everyone"}'  # no token
+    # the same signature on another container's path: refused
+    issuer.issue("henry")
+    setup.operator().put_object("notebooks-henry", "shared/n.ipynb", b"henry's")
+    other = url.replace("/notebooks-gina/", "/notebooks-henry/")
+    assert requests.get(other, timeout=30).status_code == 401
+    # her credentials see no key, and may set none
+    conn = swiftclient.Connection(session=kernel_session(alice))
+    headers = conn.head_container("notebooks-gina")
+    assert not [h for h in headers if "temp-url-key" in h.lower()], headers
+    assert refused(conn.post_container, "notebooks-gina", {"X-Container-Meta-Temp-URL-Key": "k"})
+    for bad in ("../notebooks-henry/shared/n.ipynb", "a//b", "", "x\x00"):
+        with pytest.raises(IssueRefused):
+            issuer.sign_url("gina", bad, 60)

@@ -48,7 +48,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from traitlets import Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
@@ -61,8 +61,9 @@ try:  # the swift extra
     from keystoneauth1 import exceptions as ks_exc
     from keystoneauth1 import session as ks_session
     from keystoneauth1.identity import v3 as ks_v3
+    from swiftclient.utils import generate_temp_url
 except ImportError:  # pragma: no cover - exercised only without keystoneauth1
-    ks_exc = ks_session = ks_v3 = None  # type: ignore[assignment]
+    ks_exc = ks_session = ks_v3 = generate_temp_url = None  # type: ignore[assignment]
 
 log = logging.getLogger("nbshelf.hub.keystone")
 
@@ -71,6 +72,12 @@ ENV_ADMIN_PASSWORD = "NBSHELF_KEYSTONE_ADMIN_PASSWORD"
 ENV_USER_KEY = "NBSHELF_KEYSTONE_USER_KEY"
 #: Names of the application credentials the issuer makes (its own, deleted once expired).
 CREDENTIAL_PREFIX = "nbshelf-"
+#: The container metadata holding the key that signs its links (TempURLs).
+TEMP_URL_KEY = "X-Container-Meta-Temp-URL-Key"
+#: Longest link signed here (TempURLs have no limit of their own): about ten years.
+MAX_LINK_SECONDS = 3650 * 86400
+#: The option of IssuedCredentials by which the server learns the hub signs its links.
+HUB_SIGNS_LINKS = "hub_signs_links"
 #: Shortest lifetime allowed: a server must have time to use them before asking again.
 MIN_LIFETIME = 60
 #: Keystone user options that keep a machine user's password usable: it is reset by the
@@ -162,6 +169,7 @@ class KeystoneIssuer(LoggingConfigurable):
         self._admin: Any = None
         self._ids: dict[str, str] = {}  # what was looked up once: project, role, domain
         self._users: dict[str, str] = {}  # Keystone user name -> id
+        self._temp_url_keys: dict[str, str] = {}  # container -> its temp-URL key
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
         #: requests sent, by kind (tests assert them; the hub may log them)
@@ -212,8 +220,42 @@ class KeystoneIssuer(LoggingConfigurable):
             expires.isoformat(),
         )
         return IssuedCredentials(
-            store_url=f"swift://{container}", env=env, expires_at=expires, options={}
+            store_url=f"swift://{container}",
+            env=env,
+            expires_at=expires,
+            options={HUB_SIGNS_LINKS: True},
         )
+
+    def sign_url(self, username: str, key: str, expires_in: int) -> str:
+        """A TempURL GET of ``key`` in ``username``'s container, signed here with the
+        container's own key (which no user sees), for as long as asked: a share link
+        outlives the server's short-lived credentials."""
+        try:
+            check_username(username)
+        except StoreError as e:
+            raise IssueRefused(e.message) from None
+        parts = key.split("/")
+        if not key or any(p in ("", ".", "..") for p in parts[:-1]) or parts[-1] in (".", ".."):
+            raise IssueRefused(f"{username} may not sign a link to {key!r}: not an object name")
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in key):
+            raise IssueRefused(f"{username} may not sign a link to a key with control characters")
+        if not 0 < expires_in <= MAX_LINK_SECONDS:
+            raise IssueRefused(f"a link lasts 1 s to {MAX_LINK_SECONDS // 86400} days")
+        container = self.container_template.replace(USERNAME, username)
+        with self._user_lock(username), self._errors():
+            secret = self._temp_url_keys.get(container)
+            if secret is None:  # this process has not issued to the user yet
+                storage = self._storage_url()
+                kname = self.user_name_template.replace(USERNAME, username)
+                grantee = f"{self._project_id()}:{self._ensure_user(kname)}"
+                self._ensure_container(storage, container, grantee)
+                secret = self._temp_url_keys[container]
+            storage = self._storage_url()
+        base = urlsplit(storage)
+        path = f"{base.path}/{container}/{key}"
+        signed = generate_temp_url(path, int(expires_in), secret, "GET", digest="sha256")
+        query = str(signed.decode() if isinstance(signed, bytes) else signed).split("?", 1)[1]
+        return f"{base.scheme}://{base.netloc}{quote(path)}?{query}"
 
     def _project_id(self) -> str:
         if "project" not in self._ids:
@@ -296,19 +338,29 @@ class KeystoneIssuer(LoggingConfigurable):
         self._send("PUT", path, "grant the role", ok=(200, 201, 204))
 
     def _ensure_container(self, storage: str, container: str, grantee: str) -> None:
-        """The container, with ACLs naming ``grantee`` (``project id:user id``) alone."""
+        """The container, with ACLs naming ``grantee`` (``project id:user id``) alone, and
+        a temp-URL key of its own (for links signed here; only the account's operators
+        see it)."""
         url = f"{storage}/{quote(container)}"
         acl = {"X-Container-Read": grantee, "X-Container-Write": grantee}
         head = self._swift("HEAD", url, "look at the container", ok=(200, 204, 404))
         if head.status == 404:
-            self._swift("PUT", url, "create the container", headers=acl, ok=(201, 202))
+            key = secrets.token_urlsafe(32)
+            headers = {**acl, TEMP_URL_KEY: key}
+            self._swift("PUT", url, "create the container", headers=headers, ok=(201, 202))
+            self._temp_url_keys[container] = key
             log.info("created container %s for %s", container, grantee)
             return
         have = {k.lower(): v for k, v in head.headers.items()}
-        if any(have.get(k.lower(), "") != v for k, v in acl.items()):
-            # broader or other ACLs than this user alone: set them back
-            self._swift("POST", url, "set the container's ACLs", headers=acl, ok=(204,))
-            log.warning("container %s had other ACLs: set to %s only", container, grantee)
+        fix = {k: v for k, v in acl.items() if have.get(k.lower(), "") != v}
+        key = have.get(TEMP_URL_KEY.lower(), "")
+        if not key:
+            key = fix[TEMP_URL_KEY] = secrets.token_urlsafe(32)
+        self._temp_url_keys[container] = key
+        if fix:
+            self._swift("POST", url, "set the container's ACLs", headers=fix, ok=(204,))
+            if set(fix) & set(acl):  # broader or other ACLs than this user alone
+                log.warning("container %s had other ACLs: set to %s only", container, grantee)
 
     def _user_session(self, kname: str, user_id: str) -> Any:
         """A session of the per-user user, scoped to the project; its password reset

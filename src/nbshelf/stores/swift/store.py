@@ -19,13 +19,14 @@ file browser shows a just-saved file that is 0.5 s "ahead" as modified "next yr.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import json
 import math
 import mimetypes
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -68,6 +69,8 @@ from .auth import SharedAuth
 from .config import SwiftConfig
 
 DIRECTORY_CONTENT_TYPE = "application/directory"
+#: Signs a TempURL GET of a full key for some seconds (blocking; run in a thread).
+LinkSigner = Callable[[str, int], str]
 _META = "x-object-meta-"
 
 
@@ -213,6 +216,8 @@ class SwiftOptions:
     #: HEAD after a copy so its ObjectInfo has size and content type (2 requests, not 1).
     copy_head: bool = False
     credentials: CredentialSource | None = None
+    #: signs TempURLs in the store's place (the hub service: its users hold no key)
+    link_signer: LinkSigner | None = None
 
     @classmethod
     def read(cls, location: StoreLocation, options: dict[str, Any]) -> SwiftOptions:
@@ -224,6 +229,12 @@ class SwiftOptions:
                 "the swift store option credentials must be a callable returning fresh "
                 f"credentials (env, expires_at), not {type(source).__name__}"
             )
+        signer = r.raw("link_signer")
+        if signer is not None and not callable(signer):
+            raise StoreError(
+                "the swift store option link_signer must be a callable (full key, seconds) "
+                f"-> URL, not {type(signer).__name__}"
+            )
         copy_head = bool(r.flag("copy_head", False))
         common = CommonOptions.read(r)
         config = SwiftConfig.build(
@@ -234,7 +245,13 @@ class SwiftOptions:
             deferred=source is not None,
         )
         r.finish()
-        return cls(common=common, config=config, copy_head=copy_head, credentials=source)
+        return cls(
+            common=common,
+            config=config,
+            copy_head=copy_head,
+            credentials=source,
+            link_signer=signer,
+        )
 
 
 class SwiftStore(ObjectStore):
@@ -271,6 +288,7 @@ class SwiftStore(ObjectStore):
         copy_head: bool = False,
         retry: RetryPolicy | None = None,
         credentials: CredentialSource | None = None,
+        link_signer: LinkSigner | None = None,
     ) -> None:
         super().__init__(
             prefix=config.prefix,
@@ -283,6 +301,7 @@ class SwiftStore(ObjectStore):
         self.copy_head = copy_head
         self._auth = SharedAuth(config, self.requests, f"swift://{self.container}", credentials)
         self._auth.location = self.location
+        self._link_signer = link_signer
         self._local = threading.local()
         self._capabilities: dict[str, Any] | None = None
         self._legacy_markers: set[str] = set()  # full keys of application/directory markers
@@ -298,6 +317,7 @@ class SwiftStore(ObjectStore):
             copy_head=opts.copy_head,
             retry=common.retry,
             credentials=opts.credentials,
+            link_signer=opts.link_signer,
         )
 
     @property
@@ -691,12 +711,25 @@ class SwiftStore(ObjectStore):
 
     # ------------------------------------------------------------ sharing (see .share)
     async def prepare_signed_links(self) -> None:
-        """Give the account a temp-URL key if it has none (never replacing one)."""
-        await share.ensure_temp_url_key(self)
+        """Give the account a temp-URL key if it has none (never replacing one); with a
+        ``link_signer`` nothing: the signer holds the key."""
+        if self._link_signer is None:
+            await share.ensure_temp_url_key(self)
 
     async def signed_url(self, key: str, expires_in: int, *, inline: bool = False) -> str:
-        """A TempURL (HMAC-SHA256) signed with the account's temp-URL key; ``inline``
-        makes Swift answer it for display, not as an attachment (a download)."""
+        """A TempURL (HMAC-SHA256) signed with the account's temp-URL key, or by the
+        ``link_signer`` (the hub service, whose users hold no key); ``inline`` makes
+        Swift answer it for display, not as an attachment (a download)."""
+        if self._link_signer is not None:
+            try:
+                url = await asyncio.to_thread(self._link_signer, self._full(key), expires_in)
+            except StoreError:
+                raise
+            except Exception as e:
+                raise Unavailable(
+                    f"the link could not be signed ({e})", store=self.description
+                ) from None
+            return url + "&inline" if inline else url
         await self._run(self._auth.current)
         secret = self.config.temp_url_key
         if not secret:
