@@ -33,6 +33,11 @@ servers sign in again with their application credential, without a failed reques
 Before handing out a credential the issuer checks, as the user, that the token holds no
 role but :attr:`KeystoneIssuer.role` and that Swift refuses it the account listing: a
 user given an operator role by mistake is refused credentials, never given the account.
+
+Share links: each container has a temp-URL key of its own, which only the account's
+operators see; :meth:`KeystoneIssuer.sign_url` signs a TempURL inside the asking user's
+container for as long as the user chose (the service's ``POST sign``), since a link
+signed with the server's short-lived credentials could not outlive them.
 """
 
 from __future__ import annotations
