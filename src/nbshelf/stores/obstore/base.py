@@ -348,7 +348,21 @@ class ObstoreBackedStore(ObjectStore):
         return await self._head_after_write(dst, dst)
 
     async def _copy_no_info(self, src: str, dst: str) -> None:
-        """COPY alone when the caller needs no info (folder renames): no HEAD after it."""
+        """COPY alone when the caller needs no info (folder renames): no HEAD after it. A
+        folder marker of ours is one COPY of its hidden object (not a LIST, a PUT and a
+        HEAD: three round trips in a row that the other copies of a folder waited for);
+        a marker another tool wrote is a PUT of ours at ``dst``."""
+        if src.endswith("/") and dst.endswith("/"):
+            if src not in self._foreign_markers:
+                self.requests.add("COPY")
+                try:
+                    marker, target = self._marker_key(src), self._marker_key(dst)
+                    await self._call(obstore.copy_async(self._os, marker, target), src)
+                    return
+                except NotFound:
+                    pass
+            await self._copy(src, dst)
+            return
         if src.endswith("/") or dst.endswith("/"):
             await self._copy(src, dst)
             return
