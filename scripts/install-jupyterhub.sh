@@ -52,6 +52,8 @@ else
   "$HUB_VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
   "$HUB_VENV/bin/python" -m pip install -q --disable-pip-version-check \
     -e "$HERE[s3,swift,kernel]" "jupyterhub>=5" "ipykernel>=6" "boto3>=1.34"
+  # what the servers and kernels import: a partial install fails here, not at spawn
+  "$HUB_VENV/bin/python" -c "import nbshelf.hub.singleuser, obstore, nbconvert, nh3, ipykernel, boto3"
   echo "$want" > "$stamp"
 fi
 # every user must be able to run it (and read this tree, which the editable install points at)

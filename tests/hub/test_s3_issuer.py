@@ -17,6 +17,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from nbshelf.hub import IssuedCredentials, IssueRefused
+from nbshelf.share.models import ShareError
+from nbshelf.share.publish import ShareService
 from nbshelf.stores import PermissionDenied, open_store
 
 from ..servers import free_port
@@ -124,3 +126,36 @@ async def test_saves_go_on_across_renewals(hub_iam: HubIAM) -> None:
         await other.close()
     finally:
         await store.close()
+
+
+async def test_links_last_what_the_user_chose_or_say_how_long(hub_iam: HubIAM) -> None:
+    """Signed on the hub (link_signer): 7 days whatever the session's life. Without it, a
+    link signed with 60-second credentials would die with them: the longest expiry offered
+    is what is left of them, and a 7-day link is refused saying so (never a link that
+    dies early while claiming 7 days)."""
+    issuer = hub_iam.issuer(duration_seconds=60)
+    first = issuer.issue("alice")
+    options = {k: v for k, v in first.options.items() if k != "hub_signs_links"}
+    bare = open_store(first.store_url, credentials=lambda: first, **options)
+    signed = open_store(
+        first.store_url,
+        credentials=lambda: first,
+        link_signer=lambda key, seconds: issuer.sign_url("alice", key, seconds),
+        **options,
+    )
+    try:
+        await bare.put("n.ipynb", b"{}")
+        assert 0 < (bare.max_signed_expiry or 0) <= 60
+        with pytest.raises(ShareError) as refused:
+            ShareService(bare).resolve_kind("expiring", 7 * 86400)
+        assert refused.value.status == 400
+        assert "short-lived credentials last at most" in str(refused.value)
+        assert signed.max_signed_expiry == 7 * 86400
+        assert ShareService(signed).resolve_kind("expiring", 7 * 86400) == ("expiring", 604800)
+        url = await signed.signed_url("n.ipynb", 7 * 86400)
+        assert "X-Amz-Expires=604800" in url and "X-Amz-Security-Token" not in url
+        with pytest.raises(IssueRefused):
+            issuer.sign_url("alice", "users/bob/n.ipynb", 60)  # what the hub refuses
+    finally:
+        await bare.close()
+        await signed.close()

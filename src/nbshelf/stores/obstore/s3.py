@@ -212,7 +212,6 @@ class S3Store(ObstoreBackedStore):
 
     scheme: ClassVar[str] = "s3"
     url_form: ClassVar[str] = "s3://bucket[/prefix]"
-    signed_links_name: str = "S3 signed links"
 
     def __init__(self, options: S3Options, *, prefix: str = "") -> None:
         settings = options.settings
@@ -517,6 +516,16 @@ class S3Store(ObstoreBackedStore):
     @max_signed_expiry.setter
     def max_signed_expiry(self, value: int | None) -> None:
         raise AttributeError("the S3 store's longest link follows from its credentials")
+
+    @property
+    def signed_links_name(self) -> str:
+        if self.credential_cache is not None and self._link_signer is None:
+            return "S3 signed links made with this server's short-lived credentials"
+        return "S3 signed links"
+
+    @signed_links_name.setter
+    def signed_links_name(self, value: str) -> None:
+        raise AttributeError("the S3 store's links are named by how they are signed")
 
     async def signed_url(self, key: str, expires_in: int, *, inline: bool = False) -> str:
         """A presigned GET: signed by the ``link_signer`` when there is one (the hub
