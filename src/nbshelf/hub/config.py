@@ -26,12 +26,18 @@ import sys
 from typing import Any
 
 from .client import ENV_SERVICE, ENV_URL
-from .service import ENV_ISSUER, ENV_ISSUER_OPTIONS
+from .service import ENV_BIND_IP, ENV_ISSUER, ENV_ISSUER_OPTIONS
 
 SERVICE_NAME = "nbshelf-credentials"
 #: The scopes of the ``server`` role before this change (JupyterHub's defaults).
 SERVER_ROLE_SCOPES = ("users:activity!user", "access:servers!server")
 MANAGER = "nbshelf.hub.HubContentsManager"
+
+
+def _given(section: Any, name: str, empty: Any) -> Any:
+    """A setting the config file gave already (``empty`` if none: an unset traitlets
+    config value is a lazy placeholder, not the trait's default)."""
+    return section.get(name, empty)
 
 
 def _add_role_scopes(
@@ -56,12 +62,16 @@ def configure(
     name: str = SERVICE_NAME,
     host: str = "127.0.0.1",
     port: int = 10101,
+    bind_ip: str | None = None,
     service_user: str | None = None,
     python: str = sys.executable,
 ) -> dict[str, Any]:
     """Add the credentials service and the single-user servers' settings to ``c``;
-    return the service's entry. ``service_user``: a Unix user to run the service as
-    (the hub's own user if None); ``python``: the interpreter with nbshelf[hub]."""
+    return the service's entry. ``host``/``port``: where the hub and the servers reach
+    the service (a Kubernetes service name on zero-to-jupyterhub); ``bind_ip``: where it
+    listens, when not ``host`` (``0.0.0.0`` in a hub pod); ``service_user``: a Unix user
+    to run it as (the hub's own user if None); ``python``: the interpreter with
+    nbshelf[hub]."""
     url = f"http://{host}:{port}"
     service: dict[str, Any] = {
         "name": name,
@@ -76,18 +86,20 @@ def configure(
     }
     if service_user:
         service["user"] = service_user
-    c.JupyterHub.services = [*(c.JupyterHub.services or []), service]
+    if bind_ip:
+        service["environment"][ENV_BIND_IP] = bind_ip
+    c.JupyterHub.services = [*_given(c.JupyterHub, "services", []), service]
 
     scope = f"access:services!service={name}"
-    roles = [dict(r) for r in (c.JupyterHub.load_roles or [])]
+    roles = [dict(r) for r in _given(c.JupyterHub, "load_roles", [])]
     _add_role_scopes(roles, "user", ("self",), scope)
     _add_role_scopes(roles, "server", SERVER_ROLE_SCOPES, scope)
     c.JupyterHub.load_roles = roles
 
-    env = dict(c.Spawner.environment or {})
+    env = dict(_given(c.Spawner, "environment", {}))
     env.update({ENV_URL: f"{url}/services/{name}/", ENV_SERVICE: name})
     c.Spawner.environment = env
-    args = list(c.Spawner.args or [])
+    args = list(_given(c.Spawner, "args", []))
     flag = f"--ServerApp.contents_manager_class={MANAGER}"
     if flag not in args:
         args.append(flag)

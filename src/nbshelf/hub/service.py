@@ -39,6 +39,7 @@ from .credentials import CredentialIssuer, IssueRefused
 
 ENV_ISSUER = "NBSHELF_HUB_ISSUER"
 ENV_ISSUER_OPTIONS = "NBSHELF_HUB_ISSUER_OPTIONS"
+ENV_BIND_IP = "NBSHELF_HUB_SERVICE_IP"
 
 
 class _Base(web.RequestHandler):
@@ -166,6 +167,11 @@ class CredentialsService(Application):
     service_prefix = Unicode(
         config=True, help="The URL prefix (default: $JUPYTERHUB_SERVICE_PREFIX)."
     )
+    bind_ip = Unicode(
+        config=True,
+        help="The address to listen on when it is not the URL's host (0.0.0.0 in a hub pod "
+        "whose service URL names a Kubernetes service). Default: $NBSHELF_HUB_SERVICE_IP.",
+    )
     port = Integer(0, help="The port listened on (after start).")
     config_file = Unicode("", config=True, help="A traitlets config file to load.")
     #: the configured issuer, and the hub's token resolver (built by make_app)
@@ -185,6 +191,10 @@ class CredentialsService(Application):
     @default("service_url")
     def _service_url_default(self) -> str:
         return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101")
+
+    @default("bind_ip")
+    def _bind_ip_default(self) -> str:
+        return os.environ.get(ENV_BIND_IP, "")
 
     @default("service_prefix")
     def _service_prefix_default(self) -> str:
@@ -227,7 +237,7 @@ class CredentialsService(Application):
         app = self.make_app()
         where = urlsplit(self.service_url)
         server = httpserver.HTTPServer(app, xheaders=True)
-        server.listen(where.port or 80, where.hostname or "127.0.0.1")
+        server.listen(where.port or 80, self.bind_ip or where.hostname or "127.0.0.1")
         self.port = where.port or 80
         self.log.info(
             "nbshelf-credentials: %s issuing at %s%s",
