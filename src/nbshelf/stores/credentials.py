@@ -39,10 +39,12 @@ class CredentialCache:
     ``where`` names the store, for messages. ``fetches`` counts the source's answers
     taken into use (the server's status endpoint shows it; tests assert it)."""
 
-    def __init__(self, source: CredentialSource, *, where: str) -> None:
+    def __init__(
+        self, source: CredentialSource, *, where: str, clock: RefreshClock | None = None
+    ) -> None:
         self.source = source
         self.where = where
-        self.clock = RefreshClock()
+        self.clock = clock or RefreshClock()
         self._held: ExpiringCredentials | None = None
         self._lock = threading.Lock()  # one call of the source at a time, whatever thread
         self._task: asyncio.Task[ExpiringCredentials] | None = None
