@@ -43,3 +43,6 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         from .ecosystem import check as check_ecosystem
 
         check_ecosystem(serverapp, cm)
+        from .warmup import warm
+
+        warm(serverapp, cm)

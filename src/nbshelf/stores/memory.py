@@ -21,6 +21,7 @@ class MemoryStore(ObjectStore):
     within a process, so a test can open the same store twice."""
 
     scheme = "memory"
+    uses_threads = False  # nothing blocks
     url_form = "memory://name[/prefix]"
     _shared: dict[str, tuple[dict[str, tuple[ObjectInfo, bytes]], list[str]]] = {}
 

@@ -154,6 +154,8 @@ class ObstoreBackedStore(ObjectStore):
 
     #: Entries per LIST request of this service (S3: 1000, Azure: 5000).
     server_page: ClassVar[int] = SERVER_PAGE
+    #: obstore's calls are async (its own Rust threads): no worker threads of ours.
+    uses_threads: ClassVar[bool] = False
     #: The longest expiry the service signs (None: no limit of nbshelf's).
     max_signed_expiry: int | None = None
     signed_links_name: str = "signed links"
