@@ -4,9 +4,11 @@ says what was done.
 
 The crashes are real: a Python process running the contents manager on the local
 store SIGKILLs itself at a chosen step (after some of the copies, after all of them,
-after a delete's trash copies), and a real ``nbshelf serve`` is SIGKILLed while it
-renames a folder of 1500 files over REST, on the local store and the real Swift.
-Afterwards every file is in exactly one place, byte-exact, and no journal is left.
+after a delete's trash copies; the local store then copies key by key, as object stores
+do; and, moving folders whole, before the folder's rename or between it and its
+checkpoints'), and a real ``nbshelf serve`` is SIGKILLed while it renames a folder of
+1500 files over REST, on the local store and the real Swift. Afterwards every file is
+in exactly one place, byte-exact, and no journal is left.
 """
 
 from __future__ import annotations
@@ -48,8 +50,25 @@ CRASH = textwrap.dedent(
     from nbshelf.stores.local import LocalStore
 
     store_dir, action, step, after = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    LEASE = float(sys.argv[5])
-    store = LocalStore(store_dir)
+    LEASE, how = float(sys.argv[5]), sys.argv[6]
+
+    class CopyingLocalStore(LocalStore):
+        # without its one-rename moves (no SupportsTreeMove): copies and deletes key by
+        # key, as on an object store, and as the local store does across two filesystems
+        move_tree = None
+
+    store = (CopyingLocalStore if how == "copies" else LocalStore)(store_dir)
+    if how != "copies":
+        real_move, moves = store.move_tree, 0
+
+        async def move_tree(src, dst):
+            global moves
+            if step == "move" and moves >= after:
+                os.kill(os.getpid(), signal.SIGKILL)
+            moves += 1
+            return await real_move(src, dst)
+
+        store.move_tree = move_tree
     cm = ShelfContentsManager(
         root_dir=store_dir, store_instance=store, max_concurrency=4, lease_seconds=LEASE
     )
@@ -86,9 +105,11 @@ def _fill(store: Path, n: int = N_FILES) -> dict[str, bytes]:
     return files
 
 
-def _crash(store: Path, action: str, step: str, after: int = 0, lease: float = LEASE) -> None:
+def _crash(
+    store: Path, action: str, step: str, after: int = 0, lease: float = LEASE, how: str = "copies"
+) -> None:
     proc = subprocess.run(
-        [sys.executable, "-c", CRASH, str(store), action, step, str(after), str(lease)],
+        [sys.executable, "-c", CRASH, str(store), action, step, str(after), str(lease), how],
         capture_output=True,
         text=True,
         timeout=120,
@@ -245,6 +266,98 @@ def test_delete_killed_among_the_trash_copies_is_rolled_back(
     assert "had no copy in the trash yet" in report and "proj is intact" in report
     assert _same(files, _files(store, "proj"))
     assert not list((store / ".nbshelf" / "trash").rglob("*.txt"))
+    assert _journals(store) == []
+    ledger.lost("folder delete interrupted, then recovered", 0)
+
+
+# ------------------------------------------------------------ moved whole (one rename)
+def _checkpoint_files(store: Path, folder: str) -> dict[str, bytes]:
+    """Checkpoints, as if made by the server, of three files of ``folder``."""
+    made = {}
+    for i in (0, 1, 2):
+        rel = f".nbshelf/checkpoints/{folder}/sub{i % 3}/f{i:03}.txt/20261201T000000000000Z-000{i}"
+        (store / rel).parent.mkdir(parents=True, exist_ok=True)
+        (store / rel).write_bytes(f"checkpoint {i}".encode())
+        made[rel.split(f"/{folder}/", 1)[1]] = f"checkpoint {i}".encode()
+    return made
+
+
+def _checkpoints_of(store: Path, base: str) -> dict[str, bytes]:
+    root = store / base
+    if not root.exists():
+        return {}
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_whole_rename_killed_before_its_checkpoints_is_finished(
+    tmp_path: Path, ledger: Ledger
+) -> None:
+    store = tmp_path / "store"
+    files = _fill(store)
+    checkpoints = _checkpoint_files(store, "proj")
+    _crash(store, "rename", "move", after=1, how="whole")  # the folder moved, not yet these
+    ledger.fault("SIGKILL during a folder rename at once (local)")
+    assert _files(store, "proj") == {} and _same(files, _files(store, "moved"))
+    assert _checkpoints_of(store, ".nbshelf/checkpoints/proj") == checkpoints
+    [journal] = _journals(store)
+    record = json.loads(journal.read_text())
+    assert record["tree"] is True and record["pairs"] == [] and record["keys"] == []
+    report = _recover(store)
+    assert "rename proj -> moved (the whole folder at once): finished" in report
+    assert "moved the checkpoint(s) to moved" in report
+    assert _checkpoints_of(store, ".nbshelf/checkpoints/moved") == checkpoints
+    assert _checkpoints_of(store, ".nbshelf/checkpoints/proj") == {}
+    assert _same(files, _files(store, "moved")) and _journals(store) == []
+    ledger.lost("folder rename interrupted, then recovered", 0)
+
+
+def test_whole_rename_killed_before_it_is_rolled_back_untouched(
+    tmp_path: Path, ledger: Ledger
+) -> None:
+    store = tmp_path / "store"
+    files = _fill(store)
+    checkpoints = _checkpoint_files(store, "proj")
+    _crash(store, "rename", "move", after=0, how="whole")  # journal written, nothing moved
+    ledger.fault("SIGKILL during a folder rename at once (local)")
+    report = _recover(store)
+    assert ": rolled back" in report and "proj was never moved; nothing to do" in report
+    assert _same(files, _files(store, "proj")) and _files(store, "moved") == {}
+    assert _checkpoints_of(store, ".nbshelf/checkpoints/proj") == checkpoints
+    assert _journals(store) == []
+    ledger.lost("folder rename interrupted, then recovered", 0)
+
+
+def test_whole_rename_killed_can_be_moved_back(tmp_path: Path, ledger: Ledger) -> None:
+    store = tmp_path / "store"
+    files = _fill(store)
+    checkpoints = _checkpoint_files(store, "proj")
+    _crash(store, "rename", "move", after=1, how="whole")
+    ledger.fault("SIGKILL during a folder rename at once (local)")
+    report = _recover(store, "--rollback")
+    assert ": rolled back" in report and "moved moved back to proj" in report
+    assert _same(files, _files(store, "proj")) and _files(store, "moved") == {}
+    assert _checkpoints_of(store, ".nbshelf/checkpoints/proj") == checkpoints
+    assert _journals(store) == []
+    ledger.lost("folder rename interrupted, then recovered", 0)
+
+
+def test_whole_delete_killed_before_its_checkpoints_is_finished(
+    tmp_path: Path, ledger: Ledger
+) -> None:
+    store = tmp_path / "store"
+    files = _fill(store)
+    checkpoints = _checkpoint_files(store, "proj")
+    _crash(store, "delete", "move", after=1, how="whole")  # in the trash, not these
+    ledger.fault("SIGKILL during a folder delete at once (local)")
+    [batch] = os.listdir(store / ".nbshelf" / "trash")
+    report = _recover(store)
+    assert "delete proj to the trash (the whole folder at once): finished" in report
+    assert f"proj is in the trash at {batch}/" in report
+    assert _files(store, "proj") == {}
+    assert _same(files, _files(store, f".nbshelf/trash/{batch}/proj"))
+    trashed = f".nbshelf/trash/{batch}/.nbshelf/checkpoints/proj"
+    assert _checkpoints_of(store, trashed) == checkpoints  # beside it, purged with it
+    assert _checkpoints_of(store, ".nbshelf/checkpoints/proj") == {}
     assert _journals(store) == []
     ledger.lost("folder delete interrupted, then recovered", 0)
 
@@ -450,8 +563,12 @@ def test_only_journals_whose_lease_expired_are_stale() -> None:
     elsewhere.host = "another-host"
     assert not journal.is_stale(elsewhere, day)
     assert journal.is_stale(elsewhere, day, now=now + timedelta(seconds=61))
-    legacy = journal.Journal.from_json("x", b'{"op": "rename", "source": "a", "started": "'
-                                       + journal.layout.new_stamp().encode() + b'"}')
+    legacy = journal.Journal.from_json(
+        "x",
+        b'{"op": "rename", "source": "a", "started": "'
+        + journal.layout.new_stamp().encode()
+        + b'"}',
+    )
     assert legacy.expires_at is None
     assert not journal.is_stale(legacy, timedelta(minutes=30))
     assert journal.is_stale(legacy, timedelta(minutes=30), now=now + timedelta(minutes=31))

@@ -14,7 +14,9 @@ then a file may keep more than ``keep`` (never fewer).
 The store is handed in (``store_source``, set by the contents manager that makes the
 checkpoints object), so this module knows no manager. :func:`move_checkpoints` and
 :func:`delete_checkpoints` are the one place checkpoints follow a renamed or deleted
-file or folder; folder operations and their recovery use them too.
+file or folder (on a store that moves folders whole, with one rename:
+:func:`trash_checkpoints` moves them into the trash with a deleted folder); folder
+operations and their recovery use them too.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from tornado.web import HTTPError
 from traitlets import Callable as CallableTrait
 from traitlets import Float, Integer
 
-from ..stores import NotFound, ObjectStore
+from ..stores import Conflict, NotFound, ObjectStore, Unsupported
+from ..stores.capabilities import SupportsTreeMove
 from . import layout, paths
 from .errors import store_errors
 
@@ -42,14 +45,61 @@ async def move_checkpoints(
     store: ObjectStore, old_path: str, new_path: str, *, dry_run: bool = False
 ) -> int:
     """Move the checkpoints of a file, or of every file in a folder, to its new path
-    (1 LIST; N COPY + 1 bulk DELETE when there are any). Returns how many."""
+    (1 LIST; N COPY + 1 bulk DELETE when there are any). Returns how many; on a store
+    that moves a folder whole (``SupportsTreeMove``), their folder is renamed instead
+    (1 RENAME, however many: :data:`MOVED_WHOLE` is returned when there were any)."""
     old, new = layout.checkpoint_folder(old_path), layout.checkpoint_folder(new_path)
+    if not dry_run:
+        moved = await _move_whole(store, old, new)
+        if moved is not None:
+            return moved
     listing = await store.list_all(old, delimiter=None)
     keys = [o.key for o in listing.objects]
     if keys and not dry_run:
         await store.copy_many((k, new + k[len(old) :]) for k in keys)
         await store.delete(keys)
     return len(keys)
+
+
+#: What :func:`move_checkpoints` returns for checkpoints moved with one rename: some,
+#: not counted.
+MOVED_WHOLE = -1
+
+
+async def _move_whole(store: ObjectStore, old: str, new: str) -> int | None:
+    """One rename of the checkpoint folder ``old`` to ``new`` where the store can:
+    :data:`MOVED_WHOLE`, or 0 if there was none; None where it cannot (not such a store,
+    two filesystems, or ``new`` already holds checkpoints: copy and merge them)."""
+    if not isinstance(store, SupportsTreeMove):
+        return None
+    try:
+        await store.move_tree(old.rstrip("/"), new.rstrip("/"))
+    except NotFound:
+        return 0
+    except (Conflict, Unsupported):
+        return None
+    return MOVED_WHOLE
+
+
+async def trash_checkpoints(store: ObjectStore, path: str, batch: str) -> None:
+    """The checkpoints of a file or folder just moved whole into the trash ``batch``: on
+    a store that moves folders whole, their folder goes into the batch too (1 RENAME;
+    purged with the batch); elsewhere they are deleted (:func:`delete_checkpoints`)."""
+    old = layout.checkpoint_folder(path)
+    moved = await _move_whole(store, old, layout.trashed_checkpoints_folder(batch, path))
+    if moved is None:
+        await delete_checkpoints(store, path)
+
+
+async def restore_trashed_checkpoints(
+    store: ObjectStore, batch: str, path: str, target: str
+) -> None:
+    """The checkpoints :func:`trash_checkpoints` moved into the trash with ``path`` go
+    back with it to ``target`` (1 RENAME where the store moves folders whole and
+    ``target`` has none; otherwise they stay in the trash until it is purged)."""
+    await _move_whole(
+        store, layout.trashed_checkpoints_folder(batch, path), layout.checkpoint_folder(target)
+    )
 
 
 async def delete_checkpoints(store: ObjectStore, path: str, *, dry_run: bool = False) -> int:
@@ -308,4 +358,11 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
         raise HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}")
 
 
-__all__ = ["ShelfCheckpoints", "delete_checkpoints", "move_checkpoints"]
+__all__ = [
+    "MOVED_WHOLE",
+    "ShelfCheckpoints",
+    "delete_checkpoints",
+    "move_checkpoints",
+    "restore_trashed_checkpoints",
+    "trash_checkpoints",
+]

@@ -9,6 +9,11 @@ checkpoints included. A journal left behind names an operation a crash interrupt
 (copies rewrite the same target, deletes ignore missing keys), so a recovery cut
 short in turn can run again.
 
+A store that moves a folder whole (``SupportsTreeMove``: the local store, one
+``os.rename``) moves it, or moves it into the trash, in one step instead, still under
+the journal and its lease (which names no keys: the rename happened or it did not), and
+its checkpoints follow with one more rename.
+
 The contents manager decides what an HTTP request may do (existence, 404/409/400); this
 module only does the store's part, so ``nbshelf recover`` and the manager share it.
 """
@@ -24,12 +29,13 @@ from datetime import datetime, timedelta, timezone
 
 from tornado.web import HTTPError
 
-from ..stores import ObjectInfo, ObjectStore, PermissionDenied, StoreError
+from ..stores import NotFound, ObjectInfo, ObjectStore, PermissionDenied, StoreError, Unsupported
+from ..stores.capabilities import SupportsTreeMove
 from . import journal, layout
-from .checkpoints import delete_checkpoints, move_checkpoints
+from .checkpoints import MOVED_WHOLE, delete_checkpoints, move_checkpoints, trash_checkpoints
 from .journal import Journal
 from .locks import overlaps
-from .lookup import Entry, keys_under, objects_under
+from .lookup import Entry, entry_at, keys_under, objects_under
 from .refused import undo_refused_move
 from .trash import copy_to_trash
 
@@ -44,6 +50,13 @@ class Lease:
     """How long a folder operation's lease lasts; it is renewed every third of that."""
 
     seconds: float = 60.0
+
+
+def moves_whole(store: ObjectStore) -> bool:
+    """Whether the store moves a folder in one step (``SupportsTreeMove``): then
+    :func:`move`, and :func:`delete` to the trash, need no listing of its keys
+    (``lookup.entry_at(..., listed=False)``)."""
+    return isinstance(store, SupportsTreeMove)
 
 
 def move_pairs(entry: Entry, old: str, new: str) -> list[tuple[str, str]]:
@@ -69,8 +82,12 @@ async def move(
     source intact and raises the store's error. More than one object: journalled and
     leased (409 if another server holds a live lease on an overlapping folder), and the
     sources are listed again before they are deleted, so that a file another server
-    saved meanwhile is copied again rather than lost.
+    saved meanwhile is copied again rather than lost. On a store that moves folders
+    whole: one rename (see :func:`_move_whole`).
     """
+    if await _move_whole(store, old, new, entry, with_checkpoints, lease):
+        return
+    entry = await _listed(store, old, entry)
     pairs = move_pairs(entry, old, new)
     if len(pairs) == 1:
         await _copy_then_delete(store, pairs)
@@ -160,7 +177,11 @@ async def delete(
     ``to_trash``, every file is first copied into a new trash batch. More than one
     object: journalled and leased (a crash leaves a file or an empty folder whole
     anyway), and with the trash, files saved meanwhile by another server are copied
-    into the trash again before the delete."""
+    into the trash again before the delete. On a store that moves folders whole, into
+    the trash with one rename (see :func:`_move_whole`)."""
+    if to_trash and await _move_whole(store, path, "", entry, with_checkpoints, lease):
+        return
+    entry = await _listed(store, path, entry)
     if entry.kind == "file" or len(entry.objects) == 1:
         keys = [path] if entry.kind == "file" else entry.keys
         if to_trash:
@@ -171,9 +192,7 @@ async def delete(
         return
     keys = entry.keys
     batch = layout.new_trash_batch() if to_trash else ""
-    j = journal.new_journal(
-        "delete", path, keys=keys, trash=batch, lease_seconds=_seconds(lease)
-    )
+    j = journal.new_journal("delete", path, keys=keys, trash=batch, lease_seconds=_seconds(lease))
     async with _leased(store, j, lease) as held:
         if batch:  # named first, in the journal, so recovery can check its copies
             await copy_to_trash(store, keys, batch)
@@ -187,6 +206,65 @@ async def delete(
         await store.delete(keys)
         if with_checkpoints:
             await delete_checkpoints(store, path)
+
+
+# ---------------------------------------------------------------- moves in one step
+async def _move_whole(
+    store: ObjectStore,
+    old: str,
+    new: str,
+    entry: Entry,
+    with_checkpoints: bool,
+    lease: Lease | None,
+) -> bool:
+    """Move ``old`` to ``new`` (``new`` empty: into a new trash batch) with one rename,
+    then its checkpoints with one more. A folder holds the lease (a journal naming no
+    keys) throughout, as a copied one does: another server's overlapping operation is
+    refused, and a crash between the two renames is finished by recovery. False when
+    the store cannot (not such a store, or two filesystems): nothing moved, the caller
+    copies."""
+    if not isinstance(store, SupportsTreeMove):
+        return False
+    batch = "" if new else layout.new_trash_batch()
+    target = new or layout.trash_key(batch, old)
+
+    async def follow() -> None:
+        if not with_checkpoints:
+            return
+        if batch:
+            await trash_checkpoints(store, old, batch)
+        else:
+            await move_checkpoints(store, old, new)
+
+    if entry.kind == "file":  # no journal, as for a copied file: it is never half-moved
+        try:
+            await store.move_tree(old, target)
+        except Unsupported:
+            return False
+        await follow()
+        return True
+    op = "rename" if new else "delete"
+    j = journal.new_journal(op, old, new, trash=batch, tree=True, lease_seconds=_seconds(lease))
+    async with _leased(store, j, lease) as held:
+        try:
+            await store.move_tree(old, target)
+        except Unsupported:
+            return False  # the journal is removed: nothing was moved
+        except StoreError:
+            held.undone = True  # refused before anything moved: nothing to recover
+            raise
+        await follow()
+    return True
+
+
+async def _listed(store: ObjectStore, path: str, entry: Entry) -> Entry:
+    """``entry`` with every key under the folder, listed now if it was found without."""
+    if entry.listed:
+        return entry
+    found = await entry_at(store, path)
+    if not found:
+        raise NotFound(f"{path} is gone", store=store.description, key=path)
+    return found
 
 
 # ---------------------------------------------------------------- leases
@@ -390,6 +468,47 @@ async def recover_delete(store: ObjectStore, j: Journal, dry_run: bool = False) 
     return out
 
 
+async def _there(store: ObjectStore, path: str) -> bool:
+    return bool(await entry_at(store, path, listed=False))
+
+
+async def recover_whole(
+    store: ObjectStore, j: Journal, rollback: bool = False, dry_run: bool = False
+) -> Outcome:
+    """A rename or delete done with one rename of the folder: it happened (its target
+    exists) or it did not (nothing to do). Once it happened, finish: the checkpoints
+    follow (again: their move is one rename, or idempotent copies); ``rollback`` moves a
+    renamed folder back when its old path is still free."""
+    target = j.destination if j.op == "rename" else layout.trash_key(j.trash, j.source)
+    out = Outcome(j, "")
+    if not await _there(store, target):
+        out.action = "rolled back"
+        out.lines.append(f"{j.source} was never moved; nothing to do")
+        return out
+    if j.op == "delete":
+        out.action = "finished"
+        out.lines.append(f"{j.source} is in the trash at {j.trash}/")
+        if not dry_run and isinstance(store, SupportsTreeMove):
+            await trash_checkpoints(store, j.source, j.trash)
+        elif not dry_run:
+            await delete_checkpoints(store, j.source)
+        return out
+    if rollback and not await _there(store, j.source) and isinstance(store, SupportsTreeMove):
+        out.action = "rolled back"
+        out.lines.append(f"moved {j.destination} back to {j.source}")
+        if not dry_run:
+            await move_checkpoints(store, j.source, j.destination)  # together first
+            await store.move_tree(j.destination, j.source)
+            await move_checkpoints(store, j.destination, j.source)
+        return out
+    out.action = "finished"
+    moved = await move_checkpoints(store, j.source, j.destination, dry_run=dry_run)
+    if moved:
+        count = "the" if moved == MOVED_WHOLE else str(moved)
+        out.lines.append(f"moved {count} checkpoint(s) to {j.destination}")
+    return out
+
+
 async def recover(
     store: ObjectStore,
     *,
@@ -421,7 +540,9 @@ async def recover(
         legacy = j.expires_at is None and legacy_after is not None
         if legacy and age is not None and legacy_after is not None and age <= legacy_after:
             continue
-        if j.op == "rename":
+        if j.tree:
+            outcome = await recover_whole(store, j, rollback=rollback, dry_run=dry_run)
+        elif j.op == "rename":
             outcome = await recover_rename(store, j, rollback=rollback, dry_run=dry_run)
         else:
             outcome = await recover_delete(store, j, dry_run=dry_run)

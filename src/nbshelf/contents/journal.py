@@ -47,6 +47,9 @@ class Journal:
     id: str = ""
     owner: str = ""  # a random id of the running operation (the lease holder)
     expires: str = ""  # the lease's end, a layout stamp; renewed while the operation runs
+    #: Done by one rename of the whole folder (``SupportsTreeMove``), not key by key: no
+    #: keys are named; it happened or it did not, and only its checkpoints may lag.
+    tree: bool = False
 
     @property
     def key(self) -> str:
@@ -66,6 +69,7 @@ class Journal:
             "pid": self.pid,
             "owner": self.owner,
             "expires": self.expires,
+            "tree": self.tree,
         }
         return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
@@ -87,6 +91,7 @@ class Journal:
             id=id,
             owner=str(body.get("owner") or ""),
             expires=str(body.get("expires") or ""),
+            tree=bool(body.get("tree")),
         )
 
     @property
@@ -107,6 +112,9 @@ class Journal:
         self.expires = layout.new_stamp(now + timedelta(seconds=seconds))
 
     def describe(self) -> str:
+        if self.tree:
+            what = f"-> {self.destination}" if self.op == "rename" else "to the trash"
+            return f"{self.op} {self.source} {what} (the whole folder at once)"
         if self.op == "rename":
             return f"rename {self.source} -> {self.destination} ({len(self.pairs)} objects)"
         return f"delete {self.source} ({len(self.keys)} objects)"

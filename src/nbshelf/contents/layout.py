@@ -5,6 +5,7 @@ prefix (so two users or two prefixes never see each other's)::
 
     .nbshelf/checkpoints/<path>/<checkpoint id>   checkpoints, several per file
     .nbshelf/trash/<batch>/<path>                 deleted files (batch: the delete's time)
+    .nbshelf/trash/<batch>/.nbshelf/checkpoints/  their checkpoints, where moved with them
     .nbshelf/ops/<journal id>.json                folder renames and deletes in progress
     .nbshelf/shares/<share id>.json               share records
     .nbshelf/shares/<share id>.revoked            a share's revocation (written once, first)
@@ -82,6 +83,14 @@ def trash_folder(batch: str) -> str:
 
 def trash_key(batch: str, key: str) -> str:
     return trash_folder(batch) + key
+
+
+def trashed_checkpoints_folder(batch: str, path: str) -> str:
+    """Where the checkpoints of a file or folder deleted whole (one rename, on a store
+    that can) wait with it in its trash batch: ``.nbshelf/trash/<batch>/.nbshelf/
+    checkpoints/<path>/``. No trashed file's path can begin with ``.nbshelf/``, so they
+    never mix with the files, and go when the batch is purged."""
+    return trash_folder(batch) + checkpoint_folder(path)
 
 
 # ---------------------------------------------------------------- journals

@@ -24,6 +24,8 @@ class Entry:
     kind: str | None
     info: ObjectInfo | None = None
     objects: list[ObjectInfo] = field(default_factory=list)
+    #: False for a folder found without listing its keys (``entry_at(listed=False)``).
+    listed: bool = True
 
     def __bool__(self) -> bool:
         return self.kind is not None
@@ -44,11 +46,19 @@ async def keys_under(store: ObjectStore, folder: str) -> list[str]:
     return [o.key for o in await objects_under(store, folder)]
 
 
-async def entry_at(store: ObjectStore, path: str) -> Entry:
-    """A file (1 HEAD), else a folder with every object under it (+ 1 LIST per page)."""
+async def entry_at(store: ObjectStore, path: str, *, listed: bool = True) -> Entry:
+    """A file (1 HEAD), else a folder with every object under it (+ 1 LIST per page).
+    ``listed=False``: a folder without its keys (+ what :func:`folder_state` costs), for
+    a store that moves it whole without naming them."""
     try:
         return Entry("file", await store.head(path))
     except NotFound:
+        if not listed:
+            return (
+                Entry("folder", listed=False)
+                if (await folder_state(store, path))[0]
+                else Entry(None)
+            )
         objects = await objects_under(store, path)
     return Entry("folder", objects=objects) if objects else Entry(None)
 

@@ -569,7 +569,8 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         self._existence.forget(path)
         self._forget_checkpoints(path)
         with store_errors(path):
-            entry = await lookup.entry_at(self.store, path)
+            whole = self.delete_to_trash and folder_ops.moves_whole(self.store)
+            entry = await lookup.entry_at(self.store, path, listed=not whole)
             if not entry:
                 raise HTTPError(404, f"File or directory does not exist: {path}")
             if (
@@ -629,7 +630,8 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         self._existence.forget(new_path)
         self._forget_checkpoints(old_path, new_path)
         with store_errors(old_path):
-            entry = await lookup.entry_at(self.store, old_path)
+            whole = folder_ops.moves_whole(self.store)
+            entry = await lookup.entry_at(self.store, old_path, listed=not whole)
             if not entry:
                 raise HTTPError(404, f"File or directory does not exist: {old_path}")
             await folder_ops.move(

@@ -2,7 +2,11 @@
 
 An accidental delete is never final: every object of a deleted file or folder
 is copied (server side) here before it is deleted, and can be listed, restored
-or purged, from the command line (``nbshelf trash``) or from Python.
+or purged, from the command line (``nbshelf trash``) or from Python. On a store that
+moves folders whole (``SupportsTreeMove``: the local store) a deleted file or folder is
+moved here with one rename instead, its checkpoints beside it
+(``.nbshelf/trash/<when>/.nbshelf/checkpoints/``), and a restore to a free path moves
+both back the same way.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..stores import NotFound, ObjectStore
+from ..stores import Conflict, NotFound, ObjectStore, Unsupported
+from ..stores.capabilities import SupportsTreeMove
 from . import layout, paths
+from .checkpoints import restore_trashed_checkpoints
 from .layout import new_trash_batch as new_batch
 from .layout import trash_batch_time as batch_time
 from .layout import trash_key
@@ -68,7 +74,7 @@ async def list_trash(store: ObjectStore) -> list[TrashedFile]:
         if info.is_dir_marker:
             continue
         batch, _, path = info.key[len(layout.TRASH) :].partition("/")
-        if path:
+        if path and not layout.is_internal(path):  # not the checkpoints deleted with them
             found.append(TrashedFile(batch, path, info.size, batch_time(batch)))
     return sorted(found, key=lambda f: (f.batch, f.path), reverse=True)
 
@@ -94,6 +100,9 @@ async def restore(
         pairs = [(k, target + k[len(source) :]) for k in found.keys if not k.endswith("/")]
     if not pairs:
         raise FileNotFoundError(f"nothing in the trash at {ref!r} (see 'nbshelf trash list')")
+    if await _moved_back_whole(store, source, target):
+        await restore_trashed_checkpoints(store, batch, path, target)
+        return [dst for _, dst in pairs]
     if not overwrite:
         for _, dst in pairs:
             if not await _exists(store, dst):
@@ -102,6 +111,19 @@ async def restore(
     await store.copy_many(pairs)
     await store.delete([src for src, _ in pairs])
     return [dst for _, dst in pairs]
+
+
+async def _moved_back_whole(store: ObjectStore, source: str, target: str) -> bool:
+    """On a store that moves folders whole, a trashed file or folder goes back with one
+    rename when nothing is at ``target``; otherwise (or on two filesystems) False, and
+    it is restored file by file."""
+    if not isinstance(store, SupportsTreeMove) or await entry_at(store, target, listed=False):
+        return False
+    try:
+        await store.move_tree(source, target)
+    except (Conflict, Unsupported):
+        return False
+    return True
 
 
 async def purge(store: ObjectStore, older_than: timedelta | None = None) -> int:
@@ -116,7 +138,13 @@ async def purge(store: ObjectStore, older_than: timedelta | None = None) -> int:
             doomed.append(info.key)
     if doomed:
         await store.delete(doomed)
-    return len([k for k in doomed if not k.endswith("/")])
+    return len([k for k in doomed if not k.endswith("/") and _trashed_file(k)])
+
+
+def _trashed_file(key: str) -> bool:
+    """A deleted file's key, not one of the checkpoints deleted with it."""
+    path = key[len(layout.TRASH) :].partition("/")[2]
+    return bool(path) and not layout.is_internal(path)
 
 
 async def _exists(store: ObjectStore, key: str) -> bool:
