@@ -307,9 +307,10 @@ BUDGET = [
 
 
 #: nbshelf's bound on the event-loop block of one call on a small notebook or folder,
-#: first call included (a first call once imported httpx and loaded CA certificates on
-#: the loop: 74-256 ms). The 20 MB notebook's calls are left out (parsing 20 MB).
-BLOCK_BOUND_MS = 40.0
+#: first call included: issue 16's 5 ms (it was 40 ms; a first call once imported httpx
+#: and loaded CA certificates on the loop: 74-256 ms). The 20 MB notebook's calls are
+#: left out here; issue 16's check (report_scale.py) counts them too.
+BLOCK_BOUND_MS = 5.0
 BIG_OPS = ("save_big", "open_big")
 
 

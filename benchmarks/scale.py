@@ -32,7 +32,7 @@ from typing import Any
 
 from .floors import LocalFloor, ObstoreFloor, SwiftFloor
 from .harness import nb_bytes, short, small_notebook
-from .measure import call, measure
+from .measure import Ticker, call, measure
 from .targets import REGION, SWIFT_KEY, SWIFT_USER, Server
 
 
@@ -47,15 +47,27 @@ class ScaleSettings:
     lat_n: int = 100  # the folder renamed and deleted at +latency per request
     latency: float = 0.010
     lat_reps: int = 2
-    call_budget_s: float = 150.0
+    #: a call predicted (from the previous size) to take longer is not run; the
+    #: alternatives get less: they are the comparison, nbshelf and the floors the subject
+    call_budget_s: float = 240.0
+    alt_call_budget_s: float = 45.0
     seed_budget_s: float = 420.0
     call_timeout_s: float = 900.0
     #: the first calls after start-up (benchmarks/coldstart.py): the folder listed and
     #: the folder renamed
     coldstart_n: int = 1000
     coldstart_rename_n: int = 100
+    #: each server's share of the run, seconds: a listing size is capped when seeding
+    #: and listing it would outrun it (predicted from the smaller sizes)
+    env_budget_s: dict[str, float] = field(
+        default_factory=lambda: {"local": 240.0, "memory": 180.0, "moto": 600.0, "swift": 360.0}
+    )
+    #: the idle ticker, before and after each server's cases (the machine's own noise)
+    idle_s: float = 5.0
 
-    def reps(self, n: int) -> int:
+    def reps(self, n: int, kind: str = "nbshelf") -> int:
+        if kind == "alternative":
+            return 2 if n <= 1000 else 1
         return 3 if n <= 1000 else 2 if n <= 10_000 else 1
 
     @classmethod
@@ -68,6 +80,7 @@ class ScaleSettings:
             lat_reps=1,
             coldstart_n=40,
             coldstart_rename_n=5,
+            idle_s=0.2,
         )
 
 
@@ -154,6 +167,11 @@ class Env:
     async def count(self, folder: str) -> int:
         raise NotImplementedError
 
+    async def remove(self, folder: str) -> None:
+        """Raw removal between cases (not measured): a large folder listed, or a renamed
+        one, does not stay to slow the next case (moto scans a whole bucket per LIST)."""
+        raise NotImplementedError
+
     def close(self) -> None:
         for fn in self.cleanup:
             fn()
@@ -178,7 +196,7 @@ class LocalEnv(Env):
                 "floor",
                 "floor: os.scandir + stat / os.rename",
                 "floor",
-                _direct(floor.list),
+                _direct(floor.list_folder),
                 _direct(floor.rename),
                 None,
             ),
@@ -265,6 +283,9 @@ class LocalEnv(Env):
         path = self.root / folder
         return sum(1 for _ in os.scandir(path)) if path.is_dir() else 0
 
+    async def remove(self, folder: str) -> None:
+        await asyncio.to_thread(shutil.rmtree, self.root / folder, True)
+
 
 class MemoryEnv(Env):
     name, label = "memory", "nbshelf's memory store (in-process, no server)"
@@ -302,6 +323,10 @@ class MemoryEnv(Env):
     async def count(self, folder: str) -> int:
         return len((await self.store.list_all(folder + "/", delimiter=None)).objects)
 
+    async def remove(self, folder: str) -> None:
+        listing = await self.store.list_all(folder + "/", delimiter=None)
+        await self.store.delete([o.key for o in listing.objects])
+
 
 class S3Env(Env):
     """An S3 API (moto, or Swift's s3api): obstore's raw calls, nbshelf, s3contents,
@@ -335,8 +360,8 @@ class S3Env(Env):
             return ShelfContentsManager(store_url=self.nb_url, store_options=dict(opts), **kw)
 
         self.systems = [
-            System("floor", "floor: obstore (list; copies at once + bulk delete)", "floor",
-                   floor.list, _floor_rename(floor.keys, floor.copy_all, floor.delete_bulk)),
+            System("floor", "floor: obstore raw (list / copies at once + bulk delete)", "floor",
+                   floor.list_folder, _floor_rename(floor.keys, floor.copy_all, floor.delete_bulk)),
             System("floor-copies", "floor: obstore copies at once", "floor",
                    do_delete=_floor_copies(floor.keys, floor.copy_all), trash=None),
             System("floor-bulk", "floor: obstore bulk delete", "floor",
@@ -389,6 +414,11 @@ class S3Env(Env):
         keys = await self.raw.keys(folder)
         return sum(1 for k in keys if k.endswith(".ipynb"))
 
+    async def remove(self, folder: str) -> None:
+        keys = await self.raw.keys(folder)
+        if keys:
+            await self.raw.delete_bulk(keys)
+
 
 class SwiftEnv(Env):
     """The real Swift's native API: swiftclient's raw calls and nbshelf."""
@@ -422,8 +452,8 @@ class SwiftEnv(Env):
             _thread(floor.delete_bulk),
         )
         self.systems = [
-            System("floor", "floor: swiftclient (list; copies at once + bulk delete)", "floor",
-                   _thread(floor.list), _floor_rename(keys, copies, bulk)),
+            System("floor", "floor: swiftclient raw (list / copies at once + bulk delete)", "floor",
+                   _thread(floor.list_folder), _floor_rename(keys, copies, bulk)),
             System("floor-copies", "floor: swiftclient copies at once", "floor",
                    do_delete=_floor_copies(keys, copies), trash=None),
             System("floor-bulk", "floor: swiftclient bulk delete", "floor",
@@ -441,6 +471,11 @@ class SwiftEnv(Env):
     async def count(self, folder: str) -> int:
         keys = await asyncio.to_thread(self.raw.keys, folder)
         return sum(1 for k in keys if k.endswith(".ipynb"))
+
+    async def remove(self, folder: str) -> None:
+        keys = await asyncio.to_thread(self.raw.keys, folder)
+        if keys:
+            await asyncio.to_thread(self.raw.delete_bulk, keys)
 
 
 def _floor_rename(
@@ -545,6 +580,8 @@ class Runner:
         #: (case, system) -> (n, median seconds) of the last size run
         self.last: dict[tuple[str, str], tuple[int, float]] = {}
         self.seed_s: dict[int, float] = {}
+        self.started = time.perf_counter()
+        self.env_budget: float | None = settings.env_budget_s.get(env.name)
         self.skipped_sizes: dict[int, str] = {}
 
     # ---- one measured call
@@ -567,16 +604,23 @@ class Runner:
             row.store_requests = sample.store
         return sample.result
 
+    def _op_reps(self, n: int, system: System) -> int:
+        """Folder operations on an object store are N copies: once each."""
+        if isinstance(self.env, (LocalEnv, MemoryEnv)):
+            return self.s.reps(n, system.kind)
+        return 1
+
     def _capped(self, case: str, system: System, n: int) -> str | None:
         prev = self.last.get((case, system.id))
         if prev is None:
             return None
         pn, secs = prev
         est = secs * n / pn
-        if est > self.s.call_budget_s:
+        budget = self.s.alt_call_budget_s if system.kind == "alternative" else self.s.call_budget_s
+        if est > budget:
             return (
                 f"capped: {pn:,} took {secs:.1f} s, so {n:,} would take about {est:.0f} s "
-                f"(budget {self.s.call_budget_s:.0f} s per call)"
+                f"(budget {budget:.0f} s per call for {system.kind}s)"
             )
         return None
 
@@ -597,27 +641,51 @@ class Runner:
         if sys_.makes_dirs and sys_.cm is not None:
             await call(sys_.cm.save, {"type": "directory"}, folder)
 
-    async def seed_sizes(self, sizes: tuple[int, ...], folder: Callable[[int], str]) -> list[int]:
-        done: list[int] = []
-        rate = None
+    async def list_sizes(self, sizes: tuple[int, ...]) -> None:
+        """Seed each size (unless capped), list it with every system, remove it."""
+        rate: float | None = None
         for n in sizes:
+            reason = None
             if rate is not None and n / rate > self.s.seed_budget_s:
                 reason = (
                     f"capped: seeding {n:,} objects at the {rate:.0f} objects/s measured here "
                     f"would take about {n / rate:.0f} s (budget {self.s.seed_budget_s:.0f} s)"
                 )
+            elif rate is not None and self.env_budget is not None:
+                pred = n / rate + self._predicted_list_s(n)
+                spent = time.perf_counter() - self.started
+                if spent + pred > self.env_budget:
+                    reason = (
+                        f"capped: this server's share of the run is {self.env_budget / 60:.0f} "
+                        f"min; {spent / 60:.1f} min were spent and seeding and listing {n:,} "
+                        f"would take about {pred / 60:.1f} min more (from the smaller sizes' "
+                        "figures)"
+                    )
+            if reason:
                 self.skipped_sizes[n] = reason
                 self.log(f"  scale {self.env.name}: {n:,} {reason}")
                 continue
             t0 = time.perf_counter()
+            folder = f"l{n}"
             for sys_ in self.env.systems:
-                await self._mkdir(sys_, folder(n))
-            await self.env.seed(folder(n), n, self.data)
+                await self._mkdir(sys_, folder)
+            await self.env.seed(folder, n, self.data)
             secs = time.perf_counter() - t0
             self.seed_s[n] = round(secs, 1)
             rate = n / max(secs, 1e-3)
-            done.append(n)
-        return done
+            await self.list_case([n])
+            await self.env.remove(folder)
+
+    def _predicted_list_s(self, n: int) -> float:
+        """Every system's listing of ``n``, extrapolated linearly from its last size
+        (the per-call caps left out: those are not run)."""
+        total = 0.0
+        for sys_ in self.env.systems:
+            prev = self.last.get(("list", sys_.id))
+            if sys_.do_list is None or prev is None or self._capped("list", sys_, n):
+                continue
+            total += prev[1] * n / prev[0] * self.s.reps(n, sys_.kind)
+        return total
 
     # ---- cases
     async def list_case(self, sizes: list[int]) -> None:
@@ -633,7 +701,7 @@ class Runner:
                     self._emit(row)
                     continue
                 store = _store_of(sys_.cm)
-                for _ in range(self.s.reps(n)):
+                for _ in range(self.s.reps(n, sys_.kind)):
                     lister = sys_.do_list
                     try:
                         got = await self._one(row, lambda f=folder, fn=lister: fn(f), store)
@@ -667,7 +735,7 @@ class Runner:
                     self._emit(row)
                     continue
                 store = _store_of(sys_.cm)
-                reps = self.s.lat_reps if latency_ms else self.s.reps(n)
+                reps = self.s.lat_reps if latency_ms else self._op_reps(n, sys_)
                 for rep in range(reps):
                     src, dst = (a, b) if rep % 2 == 0 else (b, a)
                     renamer = sys_.do_rename
@@ -683,6 +751,8 @@ class Runner:
                         row.problem = f"{moved} of {n} under the new name, {left} left"
                         break
                 self._emit(row)
+                await self.env.remove(a)
+                await self.env.remove(b)
 
     async def delete_case(self, sizes: list[int], *, latency_ms: float = 0.0) -> None:
         case = "delete" if not latency_ms else "delete-lat"
@@ -697,7 +767,7 @@ class Runner:
                     self._emit(row)
                     continue
                 store = _store_of(sys_.cm)
-                reps = self.s.lat_reps if latency_ms else (2 if n <= 1000 else 1)
+                reps = self.s.lat_reps if latency_ms else min(2, self._op_reps(n, sys_))
                 for rep in range(reps):
                     folder = f"d{n}-{sys_.id}-{rep}-{uuid.uuid4().hex[:6]}"
                     try:
@@ -714,12 +784,23 @@ class Runner:
                         row.status, row.problem = _failure(e)
                         break
                     if getattr(deleter, "leaves_folder", False):
+                        await self.env.remove(folder)
+                        await self.env.remove(".floor-trash")
                         continue
                     left = await self.env.count(folder)
                     if left:
                         row.status, row.problem = "wrong", f"{left} of {n} left after the delete"
                         break
                 self._emit(row)
+
+
+async def idle_block(seconds: float) -> float:
+    """The ticker's longest gap while nothing runs on the loop: what the machine's load
+    alone (this process not scheduled) adds to every block measured here."""
+    ticker = Ticker()
+    await ticker.start()
+    await asyncio.sleep(seconds)
+    return round(await ticker.stop() * 1000, 2)
 
 
 def _failure(e: BaseException) -> tuple[str, str]:
@@ -741,20 +822,24 @@ async def run_env(
     r = Runner(env, settings, log)
     out: dict[str, Any] = {"label": env.label, "error": None}
     t0 = time.perf_counter()
+    out["idle_block_ms"] = [await idle_block(settings.idle_s)]
     try:
+        # folder operations first, in a small bucket; then each listing size seeded,
+        # listed and removed in turn
+        local = isinstance(env, (LocalEnv, MemoryEnv))
         if not lat_only:
-            sizes = await r.seed_sizes(settings.sizes, lambda n: f"l{n}")
-            await r.list_case(sizes)
-            local = isinstance(env, (LocalEnv, MemoryEnv))
-            op_sizes = sizes if local else list(settings.object_op_sizes)
+            op_sizes = list(settings.sizes) if local else list(settings.object_op_sizes)
             await r.rename_case(op_sizes)
             await r.delete_case(op_sizes)
         if env.proxy is not None:
             await r.rename_case([settings.lat_n], latency_ms=settings.latency * 1000)
             await r.delete_case([settings.lat_n], latency_ms=settings.latency * 1000)
+        if not lat_only:
+            await r.list_sizes(settings.sizes)
     except Exception as e:  # a bug in the harness or a server gone: keep what was measured
         out["error"] = short(e)
         log(f"  scale {env.name}: stopped: {out['error']}")
+    out["idle_block_ms"].append(await idle_block(settings.idle_s))
     out["rows"] = r.rows
     out["seed_s"] = r.seed_s
     out["skipped_sizes"] = r.skipped_sizes

@@ -36,7 +36,7 @@ if [ -x "$VENV/bin/python" ] &&
   rm -rf "$VENV"
 fi
 if ! [ -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c \
-  'import nbshelf, s3contents, jupyterfs.manager.fsspec, s3fs, moto.server, boto3, obstore, swiftclient, requests, httpx' \
+  'import nbshelf, s3contents, jupyterfs.manager.fsspec, s3fs, moto.server, boto3, obstore, swiftclient, requests, httpx, arro3.core' \
   2>/dev/null; then
   echo "bench: preparing $VENV" >&2
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"

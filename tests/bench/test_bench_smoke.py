@@ -89,11 +89,17 @@ def test_nbshelf_counts_are_the_budget(results: dict[str, Any], target: str) -> 
     assert first["list_10"] == {"LIST": 1}
     assert first["list_subfolders"] == {"LIST": 1}  # nothing per subfolder
     assert first["checkpoint_create"] == {"COPY": 1, "LIST": 1}
-    # 100 notebooks + the folder's marker: 101 copies, then one delete of the 101 sources
-    # (counted per key) and one of the rename's journal (.nbshelf/ops/<id>.json)
-    assert first["rename_folder"]["COPY"] == 101
-    assert first["rename_folder"]["DELETE"] == 101 + 1
-    assert first["rename_folder"]["PUT"] == 1  # the journal, written before the first copy
+    ren = first["rename_folder"]
+    assert ren["PUT"] == 1  # the journal (.nbshelf/ops/<id>.json), before anything moves
+    if target == "nbshelf/disk@local":
+        # the local store moves the folder with os.rename: nothing per notebook (the exact
+        # counts are tests/stores' contract; here: no copy, no per-file delete)
+        assert "COPY" not in ren and ren["RENAME"] >= 1 and ren["DELETE"] == 1
+    else:
+        # 100 notebooks + the folder's marker: 101 copies, then one delete of the 101
+        # sources (counted per key) and one of the journal
+        assert ren["COPY"] == 101
+        assert ren["DELETE"] == 101 + 1
 
 
 def test_report_renders(results: dict[str, Any], tmp_path: Path) -> None:
