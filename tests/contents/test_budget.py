@@ -9,6 +9,7 @@ import pytest
 from tornado.web import HTTPError
 
 from nbshelf import ShelfContentsManager
+from nbshelf.contents import folder_ops
 from nbshelf.stores import ObjectStore, Unavailable
 
 
@@ -69,20 +70,25 @@ async def test_list_a_folder_costs_pages_only(
     model = await manager.get("big", type="directory")
     entries = n_files + n_folders
     assert len(model["content"]) == entries
-    assert counts(store) == {"LIST": math.ceil((entries + 1) / 100)}  # nothing per entry
+    # nothing per entry; one LIST a page, and on the local store one directory scan for
+    # every page (no page scans the folder again)
+    pages = 1 if store.local_path("") is not None else math.ceil((entries + 1) / 100)
+    assert counts(store) == {"LIST": pages}
 
 
 async def test_create_checkpoint_is_one_copy_plus_prune(manager: ShelfContentsManager) -> None:
     await _notebook(manager)
     manager.store.requests.reset()
     await manager.create_checkpoint("nb.ipynb")
-    assert counts(manager.store) == {"COPY": 1, "LIST": 1}
+    assert counts(manager.store) == {"COPY": 1, "LIST": 1}  # the file's first: listed once
     keep = manager.checkpoints.keep
-    for _ in range(keep):
+    for _ in range(keep - 1):
+        manager.store.requests.reset()
         await manager.create_checkpoint("nb.ipynb")
+        assert counts(manager.store) == {"COPY": 1}  # this server knows them: no LIST
     manager.store.requests.reset()
     await manager.create_checkpoint("nb.ipynb")  # one too many: the oldest goes
-    assert counts(manager.store) == {"COPY": 1, "LIST": 1, "DELETE": 1}
+    assert counts(manager.store) == {"COPY": 1, "DELETE": 1}
     assert len(await manager.list_checkpoints("nb.ipynb")) == keep
 
 
@@ -90,6 +96,8 @@ async def test_rename_a_folder_of_n_is_n_copies_then_n_deletes(
     manager: ShelfContentsManager,
 ) -> None:
     store = manager.store
+    if folder_ops.moves_whole(store):
+        pytest.skip("the local store moves a folder with one rename: test_whole_moves.py")
     await store.put("old/", b"")
     for i in range(99):
         await store.put(f"old/f{i:03}.txt", f"{i}".encode())
@@ -124,6 +132,8 @@ async def test_rename_a_folder_of_n_is_n_copies_then_n_deletes(
 
 async def test_failed_copy_leaves_the_folder_intact(manager: ShelfContentsManager) -> None:
     store = manager.store
+    if folder_ops.moves_whole(store):
+        pytest.skip("the local store copies only across filesystems: test_whole_moves.py")
     for i in range(20):
         await store.put(f"keep/f{i:02}.txt", b"data")
     real_copy = store._copy

@@ -88,8 +88,10 @@ class Backend:
     # ------------------------------------------------------------------ its facts
     @property
     def save_cost(self) -> dict[str, int]:
-        """A put: S3 and Azure HEAD after the PUT (its answer has no modification time)."""
-        return {"PUT": 1, "HEAD": 1} if self.kind in ("s3", "azure") else {"PUT": 1}
+        """A put: Azure HEADs after the PUT (obstore drops the answer's modification
+        time); S3 sends its PutObject itself and reads Last-Modified from the answer
+        (moto and Swift's s3api send it; AWS does not, and gets a HEAD)."""
+        return {"PUT": 1, "HEAD": 1} if self.kind == "azure" else {"PUT": 1}
 
     @property
     def copy_cost(self) -> dict[str, int]:
@@ -134,8 +136,15 @@ class Backend:
 
     @property
     def lists_content_type(self) -> bool:
-        """A listing gives each object's content type (S3 and Azure listings do not)."""
-        return self.kind in ("memory", "local", "swift")
+        """A listing gives each object's content type (S3 and Azure listings do not; the
+        local store's reads no extended attribute: ``head`` and ``get`` say it)."""
+        return self.kind in ("memory", "swift")
+
+    @property
+    def lists_etag(self) -> bool:
+        """A listing gives each object's etag (the local store's does not: it would read
+        an extended attribute, or hash the file, per entry; ``head`` and ``get`` say it)."""
+        return self.kind != "local"
 
     @property
     def folders_are_markers(self) -> bool:
@@ -163,9 +172,10 @@ class Backend:
 
     @property
     def list_request_per_page(self) -> bool:
-        """One LIST per page the store hands out (memory, local, Swift); S3 and Azure
-        fetch the server's own page (1000, 5000 entries) and hand it out in pieces."""
-        return self.kind in ("memory", "local", "swift")
+        """One LIST per page the store hands out (memory, Swift); S3 and Azure fetch the
+        server's own page (1000, 5000 entries) and hand it out in pieces, the local store
+        scans the folder once (one LIST) and hands that out in pieces."""
+        return self.kind in ("memory", "swift")
 
     # ------------------------------------------------------------------ counting
     def reset(self) -> None:
