@@ -275,3 +275,33 @@ def _passed(iso: str) -> bool:
     from datetime import datetime, timezone
 
     return datetime.fromisoformat(iso) < datetime.now(timezone.utc)
+
+
+def test_share_link_keeps_the_chosen_expiry(
+    hub: Hub, servers: dict[str, UserServer], setup: Setup
+) -> None:
+    """A 7-day link from a server whose credentials last 60 s: a TempURL signed on the hub
+    with the container's own key (which no user sees), for 7 days, fetched without a token."""
+    alice = servers[ALICE]
+    r = alice.api("PUT", "/api/contents/shared.ipynb", json=_notebook("for everyone"))
+    assert r.status_code in (200, 201), r.text
+    r = alice.api(
+        "POST",
+        "/nbshelf/api/shares",
+        json={"path": "shared.ipynb", "kind": "expiring", "expires_in": "7d"},
+    )
+    assert r.status_code == 201, r.text
+    share = r.json()
+    links = [v for v in json.dumps(share).split('"') if "temp_url_sig=" in v]
+    assert links, share
+    now = time.time()
+    for link in links:
+        assert f"/notebooks-{ALICE}/" in link
+        expires = int(link.split("temp_url_expires=")[1].split("&")[0])
+        assert abs(expires - (now + 7 * 86400)) < 600
+        assert requests.get(link, timeout=30).status_code == 200  # no token needed
+    deadline = time.monotonic() + 60  # the service's log line may come after its answer
+    while not (signed := re.findall(rf"signed a (\d+) s link to \S+ for {ALICE}", hub.log())):
+        assert time.monotonic() < deadline, hub.log()[-3000:]
+        time.sleep(0.5)
+    assert all(abs(int(s) - 7 * 86400) < 600 for s in signed), signed  # what was left of 7 d

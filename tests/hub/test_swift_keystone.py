@@ -111,6 +111,7 @@ async def test_alice_reaches_nothing_of_bobs(setup: Setup) -> None:
     ]
     assert set(statuses) == {403}, statuses
     token = sess.get_token()
+    assert token is not None
     # with a service token header (keystonemiddleware skips access rules for such
     # requests: isolation here rests on ACLs, not on access rules)
     for header in ({"X-Service-Token": token}, {"X-Service-Token": "x"}):
@@ -296,6 +297,7 @@ def test_access_rules_need_service_type(setup: Setup) -> None:
     ):
         creds = IssuedCredentials("swift://rules-demo", env=env)
         token = kernel_session(creds).get_token()
+        assert token is not None
         r = requests.get(url, headers={"X-Auth-Token": token}, timeout=30)
         assert r.status_code == status, (env.get("OS_APPLICATION_CREDENTIAL_ID"), r.status_code)
 
@@ -332,3 +334,27 @@ async def test_links_are_signed_on_the_hub_with_a_key_no_user_sees(setup: Setup)
     for bad in ("../notebooks-henry/shared/n.ipynb", "a//b", "", "x\x00"):
         with pytest.raises(IssueRefused):
             issuer.sign_url("gina", bad, 60)
+
+
+async def test_widened_acls_are_set_back_and_a_new_key_resets_passwords(setup: Setup) -> None:
+    """Someone opened ivy's container to the world: the next issue narrows it to ivy
+    again. The hub's user key changed: ivy's password is reset (her tokens revoked), and
+    her store's next save is refused once with 401 and sent again, not failed."""
+    issuer = setup.issuer()
+    ivy = issuer.issue("ivy")
+    store = SwiftStore.from_url(ivy.store_url, credentials=lambda: issuer.issue("ivy"))
+    await store.put("a.ipynb", b"1")
+    hub = setup.operator()
+    hub.post_container("notebooks-ivy", {"X-Container-Read": ".r:*,.rlistings"})
+    assert issuer.issue("ivy")
+    acl = hub.head_container("notebooks-ivy")["x-container-read"]
+    assert ".r:*" not in acl and acl.count(":") == 1, acl
+
+    setup.swift.mark()
+    other = setup.issuer(user_key="another-key-" + setup.tag)
+    assert other.issue("ivy").store_url == "swift://notebooks-ivy"  # password reset
+    await store.put("b.ipynb", b"2")  # her token was revoked: 401, renewed, sent again
+    statuses = [e.status for e in setup.swift.access_log() if "/notebooks-ivy/b.ipynb" in e.path]
+    assert statuses == [401, 201], statuses
+    assert (await store.get("b.ipynb")).data == b"2"
+    await store.close()
