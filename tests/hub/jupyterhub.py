@@ -130,6 +130,11 @@ class Hub:
         self.servers[name] = srv
         return srv
 
+    def server_pid(self, name: str) -> int:
+        """The PID of ``name``'s single-user server (LocalProcessSpawner's state)."""
+        model = self.api("GET", f"/users/{name}").json()
+        return int(model["servers"][""]["state"]["pid"])
+
     def stop_server(self, name: str) -> None:
         self.api("DELETE", f"/users/{name}/server")
         deadline = time.monotonic() + 60
@@ -168,7 +173,7 @@ c.JupyterHub.services = [{{"name": "nbshelf-test-driver", "api_token": {admin_to
 c.JupyterHub.load_roles = [
     {{
         "name": "nbshelf-test-driver",
-        "scopes": ["admin:users", "admin:servers", "tokens", "read:users"],
+        "scopes": ["admin:users", "admin:servers", "admin:server_state", "tokens", "read:users"],
         "services": ["nbshelf-test-driver"],
     }}
 ]
@@ -180,8 +185,9 @@ configure(
     port={service_port},
 )
 c.Spawner.cmd = [{singleuser!r}]
-c.Spawner.start_timeout = 240
-c.Spawner.http_timeout = 240
+c.Spawner.start_timeout = 600
+c.Spawner.http_timeout = 600
+{extra_config}
 """
 
 
@@ -191,6 +197,7 @@ def start_hub(
     *,
     issuer_options: dict[str, Any],
     service_environment: dict[str, str],
+    extra_config: str = "",
 ) -> Hub:
     """Write the config into ``state`` and start the hub; wait until its API answers."""
     require_hub_tools()
@@ -211,6 +218,7 @@ def start_hub(
             issuer_options=issuer_options,
             service_environment=service_environment,
             singleuser=str(HUB_VENV / "bin/jupyterhub-singleuser"),
+            extra_config=extra_config,
         )
     )
     # nothing of the test's own credentials in the hub's (and so the spawners') environment
