@@ -179,7 +179,7 @@ c.JupyterHub.load_roles = [
 ]
 configure(
     c,
-    issuer="nbshelf.hub.s3:S3Issuer",
+    issuer={issuer!r},
     issuer_options={issuer_options!r},
     service_environment={service_environment!r},
     port={service_port},
@@ -197,6 +197,7 @@ def start_hub(
     *,
     issuer_options: dict[str, Any],
     service_environment: dict[str, str],
+    issuer: str = "nbshelf.hub.s3:S3Issuer",
     extra_config: str = "",
 ) -> Hub:
     """Write the config into ``state`` and start the hub; wait until its API answers."""
@@ -215,6 +216,7 @@ def start_hub(
             state=state,
             users=users,
             admin_token=admin_token,
+            issuer=issuer,
             issuer_options=issuer_options,
             service_environment=service_environment,
             singleuser=str(HUB_VENV / "bin/jupyterhub-singleuser"),

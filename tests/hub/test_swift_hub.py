@@ -26,7 +26,6 @@ import requests
 
 from ..kernels.kernel import execute, start_session
 from ..servers import ServerUnavailable
-from . import jupyterhub as jh
 from .jupyterhub import Hub, UserServer, require_hub_tools, start_hub
 from .keystone_setup import HUB_PASSWORD, Setup, snapshot
 
@@ -50,30 +49,23 @@ def hub(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]
         pytest.skip(str(e))
     state = tmp_path_factory.mktemp("jupyterhub-swift")
     state.chmod(0o755)
-    s3_config = jh.CONFIG
-    jh.CONFIG = s3_config.replace(
-        'issuer="nbshelf.hub.s3:S3Issuer"', 'issuer="nbshelf.hub.keystone:KeystoneIssuer"'
+    h = start_hub(
+        state,
+        [ALICE, BOB],
+        issuer="nbshelf.hub.keystone:KeystoneIssuer",
+        issuer_options={
+            "auth_url": setup.keystone.url,
+            "admin_username": setup.hub_user,
+            "project": setup.project,
+            "user_name_template": f"nbshelf-{setup.tag}-{{username}}",
+            "lifetime": LIFETIME,
+        },
+        # the hub side's secrets: the credentials service's environment, nowhere else
+        service_environment={
+            "NBSHELF_KEYSTONE_ADMIN_PASSWORD": HUB_PASSWORD,
+            "NBSHELF_KEYSTONE_USER_KEY": USER_KEY,
+        },
     )
-    assert s3_config != jh.CONFIG
-    try:
-        h = start_hub(
-            state,
-            [ALICE, BOB],
-            issuer_options={
-                "auth_url": setup.keystone.url,
-                "admin_username": setup.hub_user,
-                "project": setup.project,
-                "user_name_template": f"nbshelf-{setup.tag}-{{username}}",
-                "lifetime": LIFETIME,
-            },
-            # the hub side's secrets: the credentials service's environment, nowhere else
-            service_environment={
-                "NBSHELF_KEYSTONE_ADMIN_PASSWORD": HUB_PASSWORD,
-                "NBSHELF_KEYSTONE_USER_KEY": USER_KEY,
-            },
-        )
-    finally:
-        jh.CONFIG = s3_config
     yield h
     h.stop()
 
