@@ -27,7 +27,7 @@ from tornado.web import HTTPError
 from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default, observe
 
 from ..stores import ENV_STORE, NotFound, ObjectInfo, ObjectStore, StoreError, open_store
-from . import folder_ops, listing, lookup, models, paths
+from . import folder_ops, listing, lookup, models, paths, trust
 from .checkpoints import ShelfCheckpoints
 from .errors import store_errors
 from .existence import ExistenceCache
@@ -397,17 +397,22 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
 
     async def _fill_notebook(self, model: dict[str, Any], path: str, data: bytes) -> None:
         validation_error: dict[str, Any] = {}
+        hashed_here = trust.off_loop(self)  # the signature's hashing with the parsing
 
-        def parse() -> Any:
-            return nbformat.reads(
+        def parse() -> tuple[Any, str | None]:
+            nb = nbformat.reads(
                 data.decode("utf-8"), as_version=4, capture_validation_error=validation_error
             )
+            return nb, trust.digest_to_check(self, nb) if hashed_here else None
 
         try:
-            nb = await _off_loop(parse, len(data))
+            nb, digest = await _off_loop(parse, len(data))
         except Exception as e:
             raise HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from None
-        self.mark_trusted_cells(nb, path)
+        if hashed_here:
+            trust.mark_cells(self, nb, digest, path)
+        else:
+            self.mark_trusted_cells(nb, path)
         model["content"] = nb
         model["format"] = "json"
         self.validate_notebook_model(model, validation_error)
@@ -499,35 +504,41 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
     async def _notebook_bytes(self, model: dict[str, Any], path: str) -> tuple[bytes, str | None]:
         """Serialise a notebook model, upgraded to v4, signed, with any validation message.
 
-        Signing stays on the event loop (the notary's SQLite connection belongs to it);
-        serialising and validating a large notebook runs in a worker thread."""
+        Serialising, validating and the signature's hashing run in a worker thread; the
+        signature database stays on the event loop (its SQLite connection belongs to it:
+        :mod:`.trust`)."""
         content = model["content"]
         if not isinstance(content, dict) or not isinstance(content.get("nbformat"), int):
             raise HTTPError(400, f"Invalid notebook {path}: the content is not a notebook")
         if content["nbformat"] >= 4 and not isinstance(content.get("cells"), list):
             raise HTTPError(400, f"Invalid notebook {path}: it has no list of cells")
+        hashed_here = trust.off_loop(self)  # the signature's hashing in the worker thread
         try:
             nb = nbformat.from_dict(content)
             if nb.get("nbformat", 4) < 4:
                 nb = nbformat.convert(nb, 4)
-            self.check_and_sign(nb, path)
+            if not hashed_here:
+                self.check_and_sign(nb, path)
             validation_error: dict[str, Any] = {}
 
-            def serialise() -> str:
-                return str(
-                    nbformat.writes(
-                        nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
-                    )
+            def serialise() -> tuple[str, str | None]:
+                digest = trust.digest_to_sign(self, nb) if hashed_here else None
+                text = nbformat.writes(
+                    nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
                 )
+                return str(text), digest
 
-            text = await asyncio.to_thread(serialise)  # saves: always, the size is unknown
+            # saves: always in a thread, the size is unknown
+            text, digest = await asyncio.to_thread(serialise)
         except HTTPError:
             raise
         except Exception as e:
             raise HTTPError(400, f"Invalid notebook {path}: {e}") from None
+        if hashed_here:
+            trust.store_signature(self, digest, path)
         self.validate_notebook_model(model, validation_error=validation_error)
         try:
-            data = text.encode("utf-8")
+            data = await _off_loop(lambda: text.encode("utf-8"), len(text))
         except UnicodeEncodeError as e:  # a lone surrogate in a string of the notebook
             raise HTTPError(
                 400, f"Invalid notebook {path}: not valid Unicode text ({e.reason})"

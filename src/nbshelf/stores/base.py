@@ -93,6 +93,9 @@ class PutOptions:
     metadata: dict[str, str] = field(default_factory=dict)
     #: Fail with Conflict if the object exists (create-only).
     if_none_match: bool = False
+    #: The body's MD5 (hex), computed once by ``ObjectStore.put``: a backend that sends or
+    #: keeps it uses this rather than hashing the body again.
+    md5: str | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,16 @@ def md5_of(body: PutBody, chunk: int = 1 << 20) -> str:
         h.update(block)
     body.seek(start)
     return h.hexdigest()
+
+
+#: Bodies at least this large are hashed in a worker thread (1 MB: about 2 ms of MD5).
+OFF_LOOP_BYTES = 1 << 20
+
+
+async def _md5_off_loop(body: PutBody, size: int) -> str:
+    if size < OFF_LOOP_BYTES:
+        return md5_of(body)
+    return await asyncio.to_thread(md5_of, body)
 
 
 def multipart_etag(body: PutBody, part_size: int) -> str:
@@ -361,8 +374,9 @@ class ObjectStore(abc.ABC):
         """
         full = self._full(key)
         start, size, rewindable = _body_position(body)
-        # a stream that cannot be rewound cannot be hashed first (nor sent twice)
-        sent = md5_of(body) if rewindable else None
+        # a stream that cannot be rewound cannot be hashed first (nor sent twice); a large
+        # body is hashed in a worker thread (hashlib lets go of the GIL), not on the loop
+        sent = await _md5_off_loop(body, size) if rewindable else None
         attempts = 0
 
         async def once() -> ObjectInfo:
@@ -372,7 +386,9 @@ class ObjectStore(abc.ABC):
                 body.seek(start)  # type: ignore[union-attr]
             try:
                 info = await self._put(
-                    full, body, PutOptions(content_type, dict(metadata or {}), if_none_match)
+                    full,
+                    body,
+                    PutOptions(content_type, dict(metadata or {}), if_none_match, md5=sent),
                 )
             except Conflict:
                 if not (if_none_match and attempts > 1):
@@ -385,7 +401,10 @@ class ObjectStore(abc.ABC):
             if sent is not None:
                 if start is not None:
                     body.seek(start)  # type: ignore[union-attr]
-                self._verify(info, sent, body, key)
+                if size < OFF_LOOP_BYTES:
+                    self._verify(info, sent, body, key)
+                else:  # a multipart etag is checked by hashing every part again
+                    await asyncio.to_thread(self._verify, info, sent, body, key)
             return info
 
         info = await self._retrying(once, key, size=size, retry=rewindable, op="write")

@@ -83,7 +83,7 @@ class MemoryStore(ObjectStore):
             key=key,
             size=len(data),
             last_modified=datetime.now(timezone.utc),
-            etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            etag=put.md5 or hashlib.md5(data, usedforsecurity=False).hexdigest(),
             content_type=content_type or mimetypes.guess_type(key)[0] or "application/octet-stream",
             metadata=dict(metadata),
         )

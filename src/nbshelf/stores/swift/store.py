@@ -505,7 +505,9 @@ class SwiftStore(ObjectStore):
             size = body.tell() - start
             body.seek(start)
             data = body
-        etag = md5_of(data)
+        etag = put.md5  # hashed once by ObjectStore.put (off the loop when large)
+        if etag is None:
+            etag = await self._run(md5_of, data)
         headers = {f"X-Object-Meta-{k}": v for k, v in metadata.items()}
         if if_none_match:
             headers["If-None-Match"] = "*"
