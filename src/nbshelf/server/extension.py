@@ -27,6 +27,9 @@ class StatusHandler(APIHandler):
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
+    from .memory import release_large_buffers
+
+    release_large_buffers()  # 8 MB pieces in worker threads: given back when freed
     base = serverapp.web_app.settings["base_url"]
     serverapp.web_app.add_handlers(
         ".*$", [(url_path_join(base, "nbshelf/api/status"), StatusHandler)]
