@@ -122,23 +122,27 @@ class HubContentsManager(ShelfContentsManager):
             return self.store_instance
         if self._store is None:
             try:
-                client = self.hub_client
-                first = client.fetch()
+                self._store = self._open_issued()
             except StoreError as e:
                 return _NoCredentials(e)  # not kept: the next request asks the hub again
-            issued = dict(first.options)
-            signs = bool(issued.pop(HUB_SIGNS_LINKS, False))
-            options: dict[str, Any] = {
-                "page_size": self.page_size,
-                "max_concurrency": self.max_concurrency,
-                **{k: v for k, v in self.store_options.items() if k != "prefix"},
-                **issued,
-                "credentials": _Primed(first, client),
-            }
-            if signs and self.sign_links_on_hub:
-                options["link_signer"] = client.sign
-            self._store = open_store(first.store_url, prefix=self.prefix, **options)
         return self._store
+
+    def _open_issued(self) -> ObjectStore:
+        """The store the hub's answer names, with its credentials as the source."""
+        client = self.hub_client
+        first = client.fetch()
+        issued = dict(first.options)
+        signs = bool(issued.pop(HUB_SIGNS_LINKS, False))
+        options: dict[str, Any] = {
+            "page_size": self.page_size,
+            "max_concurrency": self.max_concurrency,
+            **{k: v for k, v in self.store_options.items() if k != "prefix"},
+            **issued,
+            "credentials": _Primed(first, client),
+        }
+        if signs and self.sign_links_on_hub:
+            options["link_signer"] = client.sign
+        return open_store(first.store_url, prefix=self.prefix, **options)
 
 
 class HubStatusHandler(APIHandler):
