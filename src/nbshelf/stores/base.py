@@ -274,7 +274,7 @@ class ObjectStore(abc.ABC):
         *,
         prefix: str = "",
         page_size: int = 1000,
-        max_concurrency: int = 16,
+        max_concurrency: int = 64,
         retry: RetryPolicy | None = None,
     ):
         self.prefix = normalize_prefix(prefix)

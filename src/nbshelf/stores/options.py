@@ -105,11 +105,14 @@ class CommonOptions:
     """What every store takes: its paging, its concurrency and how it retries."""
 
     page_size: int = 1000
-    max_concurrency: int = 16
+    #: Requests at once in a folder operation (and Swift's worker threads): 100 copies
+    #: go in two rounds; bounded so as not to open hundreds of connections or be
+    #: throttled by the server (S3's 503 SlowDown, Swift's rate limits).
+    max_concurrency: int = 64
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def read(cls, r: OptionReader, *, max_concurrency: int = 16, retries: int = 2) -> CommonOptions:
+    def read(cls, r: OptionReader, *, max_concurrency: int = 64, retries: int = 2) -> CommonOptions:
         """``page_size``, ``max_concurrency``, ``retries``, ``retry_backoff``,
         ``retry_max_backoff``, ``deadline``, ``deadline_min_rate``."""
         base = RetryPolicy(retries=retries)

@@ -284,7 +284,7 @@ class SwiftStore(ObjectStore):
         config: SwiftConfig,
         *,
         page_size: int = 1000,
-        max_concurrency: int = 16,
+        max_concurrency: int = 64,
         copy_head: bool = False,
         retry: RetryPolicy | None = None,
         credentials: CredentialSource | None = None,
