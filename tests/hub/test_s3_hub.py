@@ -260,3 +260,50 @@ def _moto_auth(endpoint: str, count: str) -> None:
     """moto's IAM checks off ("inf") or on ("0")."""
     r = requests.post(f"{endpoint}/moto-api/reset-auth", data=count, timeout=10)
     assert r.ok, r.text
+
+
+def test_the_service_refuses_and_logs(hub: Hub, servers: dict[str, UserServer]) -> None:
+    """Bad or missing tokens, the hub's own admin token (a service's, not a user's), a
+    link outside the user's prefix, a bad body: clear 4xx in JSON, each logged on the hub
+    without the token."""
+    alice = servers[ALICE]
+    service = f"{hub.url}/services/nbshelf-credentials/"
+
+    def call(method: str, path: str, token: str | None, **kw: Any) -> requests.Response:
+        headers = {"Authorization": f"token {token}"} if token else {}
+        return requests.request(method, service + path, headers=headers, timeout=60, **kw)
+
+    junk = "0" * 32
+    cases = [
+        (call("GET", "credentials", None), 401, "no JupyterHub API token"),
+        (call("GET", "credentials", junk), 403, "does not know this token"),
+        (call("GET", "credentials", hub.admin_token), 403, "a service token"),
+        (
+            call(
+                "POST",
+                "sign",
+                alice.token,
+                json={"key": f"users/{BOB}/secret.ipynb", "expires_in": 60},
+            ),
+            403,
+            f"not under users/{ALICE}/",
+        ),
+        (call("POST", "sign", alice.token, data=b"{"), 400, "expected"),
+        (
+            call(
+                "POST", "sign", alice.token, json={"key": f"users/{ALICE}/a", "expires_in": 10**9}
+            ),
+            403,
+            "7 days",
+        ),
+    ]
+    for r, status, text in cases:
+        assert r.status_code == status, (r.status_code, r.text)
+        assert text in r.json()["message"], r.text
+        assert "Traceback" not in r.text
+    # alice's own user token (not her server's) gets her own credentials, nobody else's
+    r = call("GET", "credentials", alice.token)
+    assert r.status_code == 200 and r.json()["store_url"] == f"s3://{BUCKET}/users/{ALICE}"
+    log = hub.log()
+    assert log.count("nbshelf-credentials: refused") >= len(cases)
+    assert junk not in log and hub.admin_token not in log and alice.token not in log
