@@ -12,6 +12,7 @@ through the proxy with a token of that user.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import secrets
@@ -66,6 +67,13 @@ def ensure_unix_user(name: str) -> None:
         info = pwd.getpwnam(name)
         home.mkdir(parents=True)
         os.chown(home, info.pw_uid, info.pw_gid)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 @dataclass
@@ -144,15 +152,32 @@ class Hub:
                 return
             time.sleep(0.5)
 
+    def children(self) -> dict[int, bytes]:
+        """The processes the hub started, by PID with their command line: its proxy (its
+        pid file), the users' servers (their spawners' state)."""
+        pids = []
+        pid_file = self.log_path.parent / "jupyterhub-proxy.pid"
+        if pid_file.exists():
+            pids.append(int(pid_file.read_text().strip() or 0))
+        for name in self.servers:
+            with contextlib.suppress(KeyError, TypeError, ValueError, requests.RequestException):
+                pids.append(self.server_pid(name))
+        return {p: c for p in pids if p > 0 and (c := _cmdline(p))}
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             stopped("jupyterhub")
+            children = self.children()
             os.kill(self.proc.pid, signal.SIGTERM)  # the hub stops its proxy, service, servers
             try:
                 self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+            for pid, cmdline in children.items():  # what the hub left running, by PID
+                if _cmdline(pid) == cmdline:  # the same process, not a reused PID
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
 
 
 CONFIG = """\
