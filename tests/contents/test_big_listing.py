@@ -1,0 +1,70 @@
+"""A large folder is listed a slice at a time (stores/obstore/listing.py, contents/listing.py),
+so the server answers other requests while it lists: here the question jupyter_server's
+save handler asks of a file just saved (``file_exists``, answered without a store
+request), asked again and again while a listing runs, is answered between the listing's
+first page and its last. On S3 a folder is fetched in one go and cut into pages: before,
+every page was built and turned into models without the event loop getting a turn."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from nbshelf import ShelfContentsManager
+from nbshelf.stores import ListPage
+from tests.servers.backends import Backend
+
+pytestmark = pytest.mark.backends("memory", "s3-moto", "swift")
+
+NB = {
+    "type": "notebook",
+    "format": "json",
+    "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5},
+}
+
+
+async def _seed(backend: Backend, n: int) -> None:
+    sem = asyncio.Semaphore(32)
+
+    async def one(i: int) -> None:
+        async with sem:
+            await backend.store.put(f"big/f{i:05}.txt", b"x")
+
+    await asyncio.gather(*(one(i) for i in range(n)))
+
+
+async def test_other_requests_are_answered_while_a_big_folder_is_listed(
+    backend: Backend,
+) -> None:
+    n = 20_000 if backend.kind == "memory" else 2_000
+    await _seed(backend, n)
+    store = backend.store
+    store.page_size = 100
+    cm = ShelfContentsManager(store_instance=store)
+    await cm.save(dict(NB), "small.ipynb")
+
+    pages: list[int] = []  # the entries of each page handed to the manager, in order
+    walk = store.walk
+
+    async def counted_walk(prefix: str = "", *, delimiter: str | None = "/") -> AsyncIterator[Any]:
+        async for page in walk(prefix, delimiter=delimiter):
+            assert isinstance(page, ListPage)
+            pages.append(len(page.objects) + len(page.prefixes))
+            yield page
+
+    store.walk = counted_walk  # type: ignore[method-assign]
+    answered_at: list[int] = []  # pages handed out when each other request was answered
+    listing = asyncio.create_task(cm.get("big", type="directory"))
+    while not listing.done():
+        assert await cm.file_exists("small.ipynb")
+        answered_at.append(len(pages))
+        await asyncio.sleep(0)
+    model = await listing
+    assert len(model["content"]) == n
+    assert len(pages) == n // 100
+    # answered while the pages were being handed out and turned into models
+    during = [p for p in answered_at if 0 < p < len(pages)]
+    assert len(during) >= 10, answered_at[-20:]
