@@ -9,7 +9,9 @@ contract that a listing costs one scan and nothing per entry beyond a stat.
 
 from __future__ import annotations
 
+import io
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -152,3 +154,28 @@ async def test_a_move_never_replaces_and_names_what_is_missing(tmp_path: Path) -
     assert (await store.get("a/x.txt")).data == b"x"
     await store.move_tree("c.txt", "d/c.txt")  # a file moves the same way
     assert (await store.get("d/c.txt")).data == b"c"
+
+
+async def test_a_save_caught_by_another_servers_rename_fails_loudly(tmp_path: Path) -> None:
+    """Server A writes into ``proj`` while server B (its own store on the same directory)
+    renames ``proj``, at the worst moment: after A's temporary file was made in ``proj``
+    and before A renames it into place. A's put fails (nothing answered and then lost);
+    the file is at neither path; A's temporary file, moved with the folder, is never
+    listed."""
+    a = LocalStore(tmp_path)
+    await a.put("proj/keep.txt", b"k")
+    moved: list[str] = []
+
+    class Racing(io.BytesIO):
+        def read(self, n: int | None = -1) -> bytes:
+            if threading.current_thread().name.startswith("nbshelf-") and not moved:
+                os.rename(tmp_path / "proj", tmp_path / "moved")  # B's move_tree, now
+                moved.append("moved")
+            return super().read(n)
+
+    with pytest.raises(NotFound):
+        await a.put("proj/x.txt", Racing(b"data"))
+    assert moved == ["moved"]
+    assert not (tmp_path / "proj" / "x.txt").exists()
+    assert not (tmp_path / "moved" / "x.txt").exists()
+    assert [o.key for o in (await a.list_all("moved/")).objects] == ["moved/", "moved/keep.txt"]
