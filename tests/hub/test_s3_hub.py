@@ -23,6 +23,7 @@ import re
 import time
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,23 +47,22 @@ def hub_iam(moto_iam_server: Any) -> HubIAM:
     return setup_hub_iam(moto_iam_server, BUCKET, [ALICE, BOB])
 
 
-@pytest.fixture(scope="module")
-def hub(hub_iam: HubIAM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+def start_s3_hub(hub_iam: HubIAM, state: Path, lifetime: int) -> Hub:
+    """A hub whose credentials service issues S3 credentials as ``hub_iam`` lays out."""
     try:
         require_hub_tools()
     except ServerUnavailable as e:
         pytest.skip(str(e))
-    state = tmp_path_factory.mktemp("jupyterhub")
     state.chmod(0o755)
-    h = start_hub(
+    return start_hub(
         state,
         [ALICE, BOB],
         issuer_options={
-            "bucket": BUCKET,
-            "role_arn": "arn:aws:iam::123456789012:role/nbshelf-{username}",
-            "prefix": "users/{username}",
+            "bucket": hub_iam.bucket,
+            "role_arn": hub_iam.role_arn,
+            "prefix": hub_iam.prefix,
             "endpoint_url": hub_iam.endpoint,
-            "duration_seconds": LIFETIME,
+            "duration_seconds": lifetime,
         },
         # the broad credentials: the credentials service's environment, nowhere else
         service_environment={
@@ -70,6 +70,11 @@ def hub(hub_iam: HubIAM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[H
             "AWS_SECRET_ACCESS_KEY": hub_iam.hub_key[1],
         },
     )
+
+
+@pytest.fixture(scope="module")
+def hub(hub_iam: HubIAM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    h = start_s3_hub(hub_iam, tmp_path_factory.mktemp("jupyterhub"), LIFETIME)
     yield h
     h.stop()
 
@@ -92,12 +97,13 @@ def _notebook(text: str) -> dict[str, Any]:
     }
 
 
-def _snapshot(hub_iam: HubIAM, moto_iam: Any, prefix: str) -> dict[str, tuple[bytes, str]]:
+def _snapshot(moto_iam: Any, bucket: str, prefix: str) -> dict[str, tuple[bytes, str]]:
+    """Every object under ``prefix``: its bytes and user metadata (as moto's admin)."""
     s3 = moto_iam.client("s3")
     out = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         for obj in page.get("Contents", []):
-            got = s3.get_object(Bucket=BUCKET, Key=obj["Key"])
+            got = s3.get_object(Bucket=bucket, Key=obj["Key"])
             out[obj["Key"]] = (got["Body"].read(), json.dumps(got.get("Metadata", {})))
     return out
 
@@ -126,7 +132,7 @@ s3 = boto3.client("s3", endpoint_url=opts["endpoint_url"], region_name=opts["reg
                   aws_access_key_id=creds["env"]["AWS_ACCESS_KEY_ID"],
                   aws_secret_access_key=creds["env"]["AWS_SECRET_ACCESS_KEY"],
                   aws_session_token=creds["env"]["AWS_SESSION_TOKEN"])
-B, bob = %(bucket)r, "users/%(bob)s/"
+B, bob, A, alice = %(bob_bucket)r, %(bob_prefix)r, %(alice_bucket)r, %(alice_prefix)r
 def attempt(name, fn):
     try:
         fn()
@@ -138,38 +144,61 @@ attempt("head", lambda: s3.head_object(Bucket=B, Key=bob + "secret.ipynb"))
 attempt("write_new", lambda: s3.put_object(Bucket=B, Key=bob + "planted.ipynb", Body=b"x"))
 attempt("overwrite", lambda: s3.put_object(Bucket=B, Key=bob + "secret.ipynb", Body=b"x"))
 attempt("delete", lambda: s3.delete_object(Bucket=B, Key=bob + "secret.ipynb"))
-r = s3.delete_objects(Bucket=B, Delete={"Objects": [{"Key": bob + "secret.ipynb"}]})
-out["delete_many"] = [e["Code"] for e in r.get("Errors", [])] or "allowed"
+try:
+    r = s3.delete_objects(Bucket=B, Delete={"Objects": [{"Key": bob + "secret.ipynb"}]})
+    out["delete_many"] = [e["Code"] for e in r.get("Errors", [])] or "allowed"
+except ClientError as e:  # refused for the whole bucket
+    out["delete_many"] = [e.response["Error"]["Code"]]
 attempt("multipart", lambda: s3.create_multipart_upload(Bucket=B, Key=bob + "big.ipynb"))
 attempt("acl", lambda: s3.put_object_acl(Bucket=B, Key=bob + "secret.ipynb", ACL="public-read"))
-# not enforced by moto (recorded, not asserted): s3:prefix conditions, a copy's source
-attempt("list_moto_ignores_prefix_condition",
-        lambda: s3.list_objects_v2(Bucket=B, Prefix=bob))
+attempt("list", lambda: s3.list_objects_v2(Bucket=B, Prefix=bob))
+# moto does not check a copy's source (recorded, not asserted)
 attempt("copy_moto_ignores_source",
-        lambda: s3.copy_object(Bucket=B, Key="users/%(alice)s/copied.ipynb",
+        lambda: s3.copy_object(Bucket=A, Key=alice + "copied.ipynb",
                                CopySource={"Bucket": B, "Key": bob + "secret.ipynb"}))
-attempt("own_write", lambda: s3.put_object(Bucket=B, Key="users/%(alice)s/kernel.txt", Body=b"k"))
+attempt("own_write", lambda: s3.put_object(Bucket=A, Key=alice + "kernel.txt", Body=b"k"))
 print(json.dumps(out))
 """
 
 
-def test_alices_kernel_cannot_reach_bobs_notebooks(
-    hub: Hub, servers: dict[str, UserServer], hub_iam: HubIAM, moto_iam_server: Any
-) -> None:
+def attack_and_check(
+    hub: Hub,
+    servers: dict[str, UserServer],
+    hub_iam: HubIAM,
+    moto_iam: Any,
+    *,
+    where: dict[str, tuple[str, str]],
+    list_enforced: bool,
+) -> dict[str, Any]:
+    """Bob saves a notebook and a checkpoint; alice's kernel attacks bob's objects with
+    the credentials it can reach; bob's objects are byte-identical afterwards. ``where``:
+    user -> (bucket, key prefix). ``list_enforced``: whether moto can refuse alice the
+    listing of bob's objects (a bucket per user), or ignores the ``s3:prefix``
+    condition that does it in a shared bucket (recorded, not asserted)."""
     alice, bob = servers[ALICE], servers[BOB]
+    (a_bucket, a_prefix), (b_bucket, b_prefix) = where[ALICE], where[BOB]
     r = bob.api("PUT", "/api/contents/secret.ipynb", json=_notebook("bob's secret"))
     assert r.status_code in (200, 201), r.text
     r = bob.api("POST", "/api/contents/secret.ipynb/checkpoints")
     assert r.status_code == 201, r.text
     r = alice.api("PUT", "/api/contents/mine.ipynb", json=_notebook("alice's"))
     assert r.status_code in (200, 201), r.text
-    before = _snapshot(hub_iam, moto_iam_server, f"users/{BOB}/")
-    assert f"users/{BOB}/secret.ipynb" in before
-    assert f"users/{ALICE}/mine.ipynb" in _snapshot(hub_iam, moto_iam_server, f"users/{ALICE}/")
+    before = _snapshot(moto_iam, b_bucket, b_prefix)
+    assert f"{b_prefix}secret.ipynb" in before
+    assert any(".nbshelf/checkpoints/" in k for k in before)  # the checkpoint too
+    assert f"{a_prefix}mine.ipynb" in _snapshot(moto_iam, a_bucket, a_prefix)
 
     kernel = start_session(alice, "attack.ipynb")  # type: ignore[arg-type]
-    code = ATTACK % {"bob": BOB, "alice": ALICE, "bucket": BUCKET}
-    out = json.loads(execute(alice, kernel, code, timeout=180).strip().splitlines()[-1])  # type: ignore[arg-type]
+    code = ATTACK % {
+        "bob": BOB,
+        "bob_bucket": b_bucket,
+        "bob_prefix": b_prefix,
+        "alice_bucket": a_bucket,
+        "alice_prefix": a_prefix,
+    }
+    out: dict[str, Any] = json.loads(
+        execute(alice, kernel, code, timeout=180).strip().splitlines()[-1]  # type: ignore[arg-type]
+    )
 
     assert out["uid"] != 0  # the kernel runs as alice, not root
     assert out["server_env_aws"] == []  # no store credential in the server's environment
@@ -179,14 +208,31 @@ def test_alices_kernel_cannot_reach_bobs_notebooks(
         assert out[attempt] == "AccessDenied", (attempt, out)
     assert out["head"] in ("403", "AccessDenied"), out
     assert out["delete_many"] == ["AccessDenied"], out
-    print("moto gaps (not asserted):", {k: v for k, v in out.items() if "moto" in k})
+    if list_enforced:
+        assert out["list"] == "AccessDenied", out
+    print("not asserted (moto):", {k: out[k] for k in out if "moto" in k or k == "list"})
 
-    assert _snapshot(hub_iam, moto_iam_server, f"users/{BOB}/") == before
+    assert _snapshot(moto_iam, b_bucket, b_prefix) == before
     log = hub.log()
     assert re.search(
         rf"refused GET \S+credentials for {ALICE}: credentials of '{BOB}' asked", log
     ), log[-3000:]
     assert hub_iam.hub_key[1] not in log
+    return out
+
+
+def test_alices_kernel_cannot_reach_bobs_notebooks(
+    hub: Hub, servers: dict[str, UserServer], hub_iam: HubIAM, moto_iam_server: Any
+) -> None:
+    """One bucket, a prefix per user (moto: the listing of bob's prefix not refused)."""
+    attack_and_check(
+        hub,
+        servers,
+        hub_iam,
+        moto_iam_server,
+        where={u: (BUCKET, f"users/{u}/") for u in (ALICE, BOB)},
+        list_enforced=False,
+    )
 
 
 def test_saves_continue_across_renewals(hub: Hub, servers: dict[str, UserServer]) -> None:
@@ -286,7 +332,7 @@ def test_the_service_refuses_and_logs(hub: Hub, servers: dict[str, UserServer]) 
                 json={"key": f"users/{BOB}/secret.ipynb", "expires_in": 60},
             ),
             403,
-            f"not under users/{ALICE}/",
+            f"not under {BUCKET}/users/{ALICE}/",
         ),
         (call("POST", "sign", alice.token, data=b"{"), 400, "expected"),
         (

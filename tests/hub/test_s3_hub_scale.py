@@ -69,7 +69,7 @@ def hub(
         [*names, *PLAIN],
         issuer_options={
             "bucket": BUCKET,
-            "role_arn": "arn:aws:iam::123456789012:role/nbshelf-{username}",
+            "role_arn": iam.role_arn,
             "endpoint_url": iam.endpoint,
             "duration_seconds": 900,
         },

@@ -80,9 +80,9 @@ def test_refusals_name_the_reason(hub_iam: HubIAM) -> None:
     closed = hub_iam.issuer(sts_endpoint_url=f"http://127.0.0.1:{free_port()}")
     with pytest.raises(IssueRefused, match=r"AssumeRole of .*nbshelf-alice failed: Endpoint"):
         closed.issue("alice")
-    with pytest.raises(IssueRefused, match="not under users/alice/"):
+    with pytest.raises(IssueRefused, match="not under hub-issuer/users/alice/"):
         issuer.sign_url("alice", "users/bob/private.ipynb", 60)
-    with pytest.raises(IssueRefused, match="not under users/alice/"):
+    with pytest.raises(IssueRefused, match="not under hub-issuer/users/alice/"):
         issuer.sign_url("alice", "users/alice/../bob/private.ipynb", 60)
     url = issuer.sign_url("alice", "users/alice/mine.ipynb", 7 * 86400)
     assert "X-Amz-Expires=604800" in url and hub_iam.hub_key[0] in url

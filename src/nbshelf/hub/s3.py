@@ -14,6 +14,9 @@ default chain, or ``access_key_id``/``secret_access_key``. For each user it call
   its user's prefix. Needed where session policies are ignored (moto, which the tests
   use), and a second fence where they are not. Both can be on at once.
 
+A third layout, one bucket per user (``bucket="nbshelf-{username}"``, ``prefix=""``):
+each session or role reaches one bucket; listings need no ``s3:prefix`` condition.
+
 The store URL a user's server opens is ``s3://{bucket}/{prefix}`` with ``{username}``
 filled in, so the server never chooses its own prefix. ``sign_url`` signs share links
 with the hub's credentials after checking the key lies in the user's prefix, so a link
@@ -43,9 +46,17 @@ _SESSION_NAME = re.compile(r"[^\w+=,.@-]")
 def session_policy(bucket: str, prefix: str, partition: str = "aws") -> dict[str, Any]:
     """The policy limiting a session to ``bucket/prefix/``: objects under it (read, write,
     delete, ACLs for public links, multipart uploads) and listings whose prefix lies
-    under it."""
+    under it (with no prefix: the whole bucket, for a bucket per user)."""
     prefix = prefix.strip("/")
     arn = f"arn:{partition}:s3:::{bucket}"
+    listing: dict[str, Any] = {
+        "Sid": "NbshelfListOneUser",
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": arn,
+    }
+    if prefix:
+        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}/*", prefix]}}
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -61,15 +72,9 @@ def session_policy(bucket: str, prefix: str, partition: str = "aws") -> dict[str
                     "s3:AbortMultipartUpload",
                     "s3:ListMultipartUploadParts",
                 ],
-                "Resource": f"{arn}/{prefix}/*",
+                "Resource": f"{arn}/{prefix}/*" if prefix else f"{arn}/*",
             },
-            {
-                "Sid": "NbshelfListOneUser",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": arn,
-                "Condition": {"StringLike": {"s3:prefix": [f"{prefix}/*", prefix]}},
-            },
+            listing,
         ],
     }
 
@@ -78,6 +83,7 @@ def session_policy(bucket: str, prefix: str, partition: str = "aws") -> dict[str
 class S3Issuer:
     """Mints per-user S3 credentials with STS AssumeRole (a :class:`CredentialIssuer`)."""
 
+    #: the bucket; ``{username}`` in it: one bucket per user
     bucket: str
     #: the role to assume; ``{username}`` in it: one role per user
     role_arn: str
@@ -105,10 +111,10 @@ class S3Issuer:
     def __post_init__(self) -> None:
         if not self.bucket or "/" in self.bucket:
             raise ValueError(f"S3Issuer: bucket must be a bucket name, not {self.bucket!r}")
-        if "{username}" not in self.prefix and "{username}" not in self.role_arn:
+        if not any("{username}" in t for t in (self.prefix, self.role_arn, self.bucket)):
             raise ValueError(
-                "S3Issuer: the prefix or the role must hold {username}: otherwise every user "
-                "gets the same credentials and sees everyone's notebooks"
+                "S3Issuer: the bucket, the prefix or the role must hold {username}: otherwise "
+                "every user gets the same credentials and sees everyone's notebooks"
             )
         if self.duration_seconds < 1:
             raise ValueError("S3Issuer: duration_seconds must be positive")
@@ -143,10 +149,13 @@ class S3Issuer:
     def user_prefix(self, username: str) -> str:
         return self.prefix.replace("{username}", check_username(username)).strip("/")
 
+    def user_bucket(self, username: str) -> str:
+        return self.bucket.replace("{username}", check_username(username))
+
     def issue(self, username: str) -> IssuedCredentials:
         """AssumeRole for ``username``: keys reaching ``bucket/<prefix>/`` only."""
         try:
-            prefix = self.user_prefix(username)
+            prefix, bucket = self.user_prefix(username), self.user_bucket(username)
         except StoreError as e:
             raise IssueRefused(str(e)) from None
         role = self.role_arn.replace("{username}", username)
@@ -156,7 +165,7 @@ class S3Issuer:
             "DurationSeconds": self.duration_seconds,
         }
         if self.session_policy:
-            args["Policy"] = json.dumps(session_policy(self.bucket, prefix, self.partition))
+            args["Policy"] = json.dumps(session_policy(bucket, prefix, self.partition))
         try:
             answer = self._client("sts").assume_role(**args)
         except Exception as e:  # botocore's ClientError and connection errors
@@ -174,7 +183,7 @@ class S3Issuer:
         if self.sign_links:
             options["hub_signs_links"] = True
         return IssuedCredentials(
-            store_url=f"s3://{self.bucket}/{prefix}",
+            store_url=f"s3://{bucket}/{prefix}".rstrip("/"),
             env={
                 "AWS_ACCESS_KEY_ID": c["AccessKeyId"],
                 "AWS_SECRET_ACCESS_KEY": c["SecretAccessKey"],
@@ -189,7 +198,9 @@ class S3Issuer:
         known to lie in ``username``'s prefix (a full key, as the user's store has it)."""
         if not self.sign_links:
             raise IssueRefused("this hub does not sign links (S3Issuer.sign_links = False)")
-        prefix = self.user_prefix(username) + "/"
+        prefix = self.user_prefix(username)
+        prefix = prefix + "/" if prefix else ""
+        bucket = self.user_bucket(username)
         parts = key.split("/")
         if (
             not key.startswith(prefix)
@@ -197,12 +208,14 @@ class S3Issuer:
             or any(p in ("", ".", "..") for p in parts)
             or any(ord(ch) < 32 for ch in key)
         ):
-            raise IssueRefused(f"{username} may not sign a link to {key!r}: not under {prefix}")
+            raise IssueRefused(
+                f"{username} may not sign a link to {key!r}: not under {bucket}/{prefix}"
+            )
         if not 0 < expires_in <= MAX_LINK_SECONDS:
             raise IssueRefused(f"a link lasts 1 s to 7 days, not {expires_in} s")
         try:
             url: str = self._client("s3").generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+                "get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in
             )
         except Exception as e:
             raise IssueRefused(f"the link could not be signed: {_reason(e)}") from None
