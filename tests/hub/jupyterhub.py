@@ -31,6 +31,8 @@ from ..servers import ServerUnavailable, free_port, started, stopped
 
 REPO = Path(__file__).resolve().parents[2]
 HUB_VENV = Path(os.environ.get("NBSHELF_HUB_VENV", REPO / ".venv-hub"))
+#: a Unix user that only checks that other users can run the servers' virtualenv
+PROBE_USER = "nbshelf-probe"
 CHP = (
     Path(os.environ.get("NBSHELF_CHP_DIR", REPO / ".chp"))
     / "node_modules/.bin/configurable-http-proxy"
@@ -53,6 +55,21 @@ def require_hub_tools() -> None:
         import jupyterhub  # noqa: F401
     except ImportError:
         raise ServerUnavailable("jupyterhub is not installed in this virtualenv") from None
+    # the users' servers run .venv-hub, whose nbshelf is this tree (editable): both must
+    # be readable by other users (a repository under a mode-700 folder is not)
+    ensure_unix_user(PROBE_USER)
+    probe = subprocess.run(
+        [str(HUB_VENV / "bin/python"), "-c", "import nbshelf.hub.singleuser"],
+        user=PROBE_USER,
+        cwd="/",
+        capture_output=True,
+        check=False,
+    )
+    if probe.returncode != 0:
+        raise ServerUnavailable(
+            f"{PROBE_USER} cannot run {HUB_VENV}/bin/python with this tree's nbshelf "
+            f"(is {REPO} readable by other users?): {probe.stderr.decode()[-300:]}"
+        )
 
 
 def ensure_unix_user(name: str) -> None:
