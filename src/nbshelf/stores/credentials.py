@@ -47,7 +47,7 @@ class CredentialCache:
         self.clock = clock or RefreshClock()
         self._held: ExpiringCredentials | None = None
         self._lock = threading.Lock()  # one call of the source at a time, whatever thread
-        self._task: asyncio.Task[ExpiringCredentials] | None = None
+        self._task: asyncio.Task[None] | None = None
         self.fetches = 0
 
     @property
@@ -100,10 +100,16 @@ class CredentialCache:
         if held is None:
             return await asyncio.to_thread(self._fetch, ahead=False)
         if self.clock.due and (self._task is None or self._task.done()):
-            self._task = asyncio.get_running_loop().create_task(
-                asyncio.to_thread(self._fetch, ahead=True)
-            )
+            self._task = asyncio.get_running_loop().create_task(self._renew_ahead())
         return held
+
+    async def _renew_ahead(self) -> None:
+        """The background renewal; its failure is logged, and the next request, if the
+        held credentials expired meanwhile, asks again and says why it cannot."""
+        try:
+            await asyncio.to_thread(self._fetch, ahead=True)
+        except Exception as e:
+            log.warning("%s: renewing the credentials failed: %s", self.where, e)
 
     def prime(self, creds: ExpiringCredentials) -> None:
         """Hold ``creds``, already fetched by the caller (it asked where the store is)."""
