@@ -8,6 +8,7 @@ every page was built and turned into models without the event loop getting a tur
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -68,3 +69,23 @@ async def test_other_requests_are_answered_while_a_big_folder_is_listed(
     # answered while the pages were being handed out and turned into models
     during = [p for p in answered_at if 0 < p < len(pages)]
     assert len(during) >= 10, answered_at[-20:]
+
+
+@pytest.mark.backends("memory", "s3-moto")
+async def test_memory_per_listed_entry_is_bounded(backend: Backend) -> None:
+    """docs/design.md: a listing holds about the size of the models it returns at its
+    peak (620 bytes an entry for 100,000 on S3); asserted with room: under 1,000 bytes an
+    entry of Python heap at the peak, the models included."""
+    n = 20_000 if backend.kind == "memory" else 2_000
+    await _seed(backend, n)
+    cm = ShelfContentsManager(store_instance=backend.store)
+    await cm.get("big", type="directory")  # caches, imports, first-use allocations
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        model = await cm.get("big", type="directory")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(model["content"]) == n
+    assert (peak - base) / n < 1_000
