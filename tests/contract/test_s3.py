@@ -74,6 +74,27 @@ async def test_paged_listing(s3_server: S3Target, store: S3Store, proxy: Countin
     assert in_order == sorted(in_order)
 
 
+async def test_save_reads_the_time_from_the_put_or_heads_where_the_server_omits_it(
+    store: S3Store, proxy: CountingProxy
+) -> None:
+    """A PutObject's answer carries Last-Modified on moto and Swift's s3api: the save is 1
+    PUT. AWS S3 sends none (the proxy drops it here): then 1 HEAD follows, and either way
+    the time saved is the time a HEAD reports afterwards."""
+    reset(store, proxy)
+    saved = await store.put("a.ipynb", b'{"a": 1}')
+    assert_counts(store, proxy, {"PUT": 1})
+    assert (await store.head("a.ipynb")).last_modified == saved.last_modified
+    proxy.drop_response_headers = {"PUT": {"last-modified"}}
+    try:
+        reset(store, proxy)
+        saved = await store.put("b.ipynb", b'{"b": 2}')
+        assert_counts(store, proxy, {"PUT": 1, "HEAD": 1})
+    finally:
+        proxy.drop_response_headers = {}
+    assert (await store.head("b.ipynb")).last_modified == saved.last_modified
+    assert saved.size == 8 and saved.etag == hashlib.md5(b'{"b": 2}').hexdigest()
+
+
 async def test_folder_markers(store: S3Store, proxy: CountingProxy, boto: Any, bucket: str) -> None:
     reset(store, proxy)
     info = await store.put("proj/", b"")

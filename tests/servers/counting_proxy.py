@@ -48,6 +48,9 @@ class CountingProxy:
         self.upstream_host = parts.hostname
         self.upstream_port = parts.port or 80
         self.latency = latency
+        #: Response headers left out, by request method ({"PUT": {"last-modified"}}: a
+        #: server that, as AWS S3, sends no Last-Modified with a PutObject's answer).
+        self.drop_response_headers: dict[str, set[str]] = {}
         self.host = host
         self.port = 0
         self.records: list[Record] = []
@@ -161,7 +164,8 @@ class CountingProxy:
                 )
                 with self._lock:  # before the client can see the response: no race with reset()
                     self.records.append(record)
-                writer.write(_format_head(status_line, resp_headers))
+                dropped = self.drop_response_headers.get(method, set())
+                writer.write(_format_head(status_line, resp_headers, drop=dropped))
                 await _pipe_body(up_reader, writer, resp_headers, method=method, status=status)
                 if "close" in (headers.get("connection", "") + resp_headers.get("connection", "")):
                     return
