@@ -14,6 +14,8 @@ store's refresh are what is tested); tests/hub's JupyterHub harness runs the who
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 from datetime import datetime, timezone
 from typing import Any
@@ -25,6 +27,7 @@ import swiftclient
 from nbshelf.hub import IssuedCredentials, IssueRefused
 from nbshelf.stores import CredentialsUnavailable
 from nbshelf.stores.swift import SwiftStore
+from tests.servers.swift import swift_python
 
 from .keystone_setup import HUB_PASSWORD, Setup, kernel_session, snapshot
 
@@ -258,48 +261,115 @@ async def test_a_user_disabled_meanwhile_is_the_reason_the_store_gives(setup: Se
     await store.close()
 
 
+def hub_user_credential(setup: Setup, **extra: Any) -> dict[str, str]:
+    """An application credential of the hub side's user (an operator of the account),
+    as ``OS_*`` variables; ``extra``: e.g. its access rules."""
+    v3 = setup.keystone.v3
+    tok, data = setup.keystone.token(setup.hub_user, HUB_PASSWORD, setup.project)
+    body = {"name": f"rules-{uuid.uuid4().hex[:6]}", **extra}
+    r = requests.post(
+        f"{v3}/users/{data['user']['id']}/application_credentials",
+        timeout=30,
+        headers={"X-Auth-Token": tok},
+        json={"application_credential": body},
+    )
+    r.raise_for_status()
+    cred = r.json()["application_credential"]
+    return {
+        "OS_AUTH_URL": v3,
+        "OS_AUTH_TYPE": "v3applicationcredential",
+        "OS_APPLICATION_CREDENTIAL_ID": cred["id"],
+        "OS_APPLICATION_CREDENTIAL_SECRET": cred["secret"],
+    }
+
+
 def test_access_rules_need_service_type(setup: Setup) -> None:
-    """Why the issuer does not rest on access rules: this Swift's authtoken has no
+    """Why the issuer does not rest on access rules (1): this Swift's authtoken has no
     ``service_type``, and refuses every token of a credential with access rules (401),
     even on the very path the rule allows; the same user's credential without rules works."""
-    v3 = setup.keystone.v3
     hub = setup.operator()
     hub.put_container("rules-demo")
     hub.put_object("rules-demo", "a.txt", b"a")
-    tok, data = setup.keystone.token(setup.hub_user, HUB_PASSWORD, setup.project)
-    me = data["user"]["id"]
     path = f"/v1/AUTH_{setup.project_id}/rules-demo/**"
-
-    def credential(**extra: Any) -> dict[str, str]:
-        body = {"name": f"rules-{uuid.uuid4().hex[:6]}", **extra}
-        r = requests.post(
-            f"{v3}/users/{me}/application_credentials",
-            timeout=30,
-            headers={"X-Auth-Token": tok},
-            json={"application_credential": body},
-        )
-        r.raise_for_status()
-        cred = r.json()["application_credential"]
-        return {
-            "OS_AUTH_URL": v3,
-            "OS_AUTH_TYPE": "v3applicationcredential",
-            "OS_APPLICATION_CREDENTIAL_ID": cred["id"],
-            "OS_APPLICATION_CREDENTIAL_SECRET": cred["secret"],
-        }
-
     url = f"{setup.storage_url()}/rules-demo/a.txt"
+    rule = {"service": "object-store", "method": "GET", "path": path}
     for env, status in (
-        (credential(), 200),
-        (
-            credential(access_rules=[{"service": "object-store", "method": "GET", "path": path}]),
-            401,
-        ),
+        (hub_user_credential(setup), 200),
+        (hub_user_credential(setup, access_rules=[rule]), 401),
     ):
-        creds = IssuedCredentials("swift://rules-demo", env=env)
-        token = kernel_session(creds).get_token()
+        token = kernel_session(IssuedCredentials("swift://rules-demo", env=env)).get_token()
         assert token is not None
         r = requests.get(url, headers={"X-Auth-Token": token}, timeout=30)
-        assert r.status_code == status, (env.get("OS_APPLICATION_CREDENTIAL_ID"), r.status_code)
+        assert r.status_code == status, (env["OS_APPLICATION_CREDENTIAL_ID"], r.status_code)
+
+
+#: Swift's authtoken filter (keystonemiddleware, from the Swift virtualenv) configured
+#: WITH service_type, in front of an app that says whether a request reached it; once
+#: with service_token_roles_required as keystonemiddleware 13 defaults (true), once false.
+AUTHTOKEN_WITH_SERVICE_TYPE = r"""
+import json, sys, webob
+from keystonemiddleware import auth_token
+ks, token, project = sys.argv[1:4]
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"reached"]
+out = {}
+for required in ("True", "False"):
+    mw = auth_token.AuthProtocol(app, {
+        "www_authenticate_uri": ks, "auth_url": ks, "auth_type": "password",
+        "project_domain_id": "default", "user_domain_id": "default",
+        "project_name": "service", "username": "swift", "password": "swiftpass",
+        "service_type": "object-store", "delay_auth_decision": "False",
+        "include_service_catalog": "True", "service_token_roles_required": required,
+    })
+    for name, path, extra in (
+        ("allowed", f"/v1/AUTH_{project}/rules-demo/a.txt", {}),
+        ("other", f"/v1/AUTH_{project}/someone-else/x", {}),
+        # the same token again as a service token
+        ("other+own token as service token", f"/v1/AUTH_{project}/someone-else/x",
+         {"X-Service-Token": token}),
+    ):
+        req = webob.Request.blank(path, headers={"X-Auth-Token": token, **extra})
+        out[f"roles required={required}: {name}"] = req.get_response(mw).status_int
+print(json.dumps(out))
+"""
+
+
+def test_access_rules_and_service_tokens(setup: Setup) -> None:
+    """Why the issuer does not rest on access rules (2): with ``service_type`` set, Swift's
+    authtoken (keystonemiddleware) enforces the rules, but skips them for a request that
+    also carries a valid ``X-Service-Token``. With ``service_token_roles_required`` true
+    (keystonemiddleware 13's default) only a token with a service role counts; with it
+    false, the user's own token sent again as service token skips the rules: the request
+    goes on with the user's roles (here an operator's: the whole account)."""
+    path = f"/v1/AUTH_{setup.project_id}/rules-demo/**"
+    rule = {"service": "object-store", "method": "GET", "path": path}
+    env = hub_user_credential(setup, access_rules=[rule])
+    token = kernel_session(IssuedCredentials("swift://rules-demo", env=env)).get_token()
+    assert token is not None
+    run = subprocess.run(
+        [
+            str(swift_python()),
+            "-c",
+            AUTHTOKEN_WITH_SERVICE_TYPE,
+            setup.keystone.v3,
+            token,
+            setup.project_id,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    assert out == {
+        "roles required=True: allowed": 200,
+        "roles required=True: other": 401,  # the rules are enforced
+        "roles required=True: other+own token as service token": 401,
+        "roles required=False: allowed": 200,
+        "roles required=False: other": 401,
+        "roles required=False: other+own token as service token": 200,  # rules skipped
+    }, out
 
 
 async def test_links_are_signed_on_the_hub_with_a_key_no_user_sees(setup: Setup) -> None:

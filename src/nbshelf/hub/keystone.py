@@ -21,14 +21,16 @@ trust), the server asking again before it expires.
 Why not an application credential restricted by access rules (one shared Keystone user,
 one rule per container)? Swift's authtoken (keystonemiddleware 13) refuses every token
 carrying access rules unless ``service_type`` is set in its configuration, and where it
-is set, it skips the rules for any request that carries an ``X-Service-Token`` header,
-valid or not: a kernel holding such a credential adds the header and reaches the whole
-account (tests/hub/test_swift_keystone.py shows the refusal; docs/jupyterhub.md says more).
+is set, it skips the rules for a request that also carries a valid ``X-Service-Token``;
+where ``service_token_roles_required`` is false (the default up to at least
+keystonemiddleware 10.1, Debian 12's), the user's own
+token sent again as service token will do, and a kernel reaches the whole account
+(tests/hub/test_swift_keystone.py shows both; docs/jupyterhub.md says more).
 
 The per-user Keystone user's password is never stored: it is an HMAC of its name under
 :attr:`KeystoneIssuer.user_key`, so any hub process holding that key signs in as the user;
 if the key changes, the password is reset once (which revokes the user's earlier tokens:
-servers sign in again with their application credential, without a failed request).
+a server's next request is refused once, 401, and sent again with fresh credentials).
 
 Before handing out a credential the issuer checks, as the user, that the token holds no
 role but :attr:`KeystoneIssuer.role` and that Swift refuses it the account listing: a
