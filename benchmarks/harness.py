@@ -49,6 +49,12 @@ class Settings:
     big_mb: int = 20
 
     @classmethod
+    def light(cls) -> Settings:
+        """Fewer repetitions (``--light``): the whole run within its window on a loaded
+        machine, issue 16's cases included."""
+        return cls(reps=3, lat_reps=2, big_reps=2, big_lat_reps=1, mem_reps=1, mem_lat_reps=1)
+
+    @classmethod
     def quick(cls) -> Settings:
         """One repetition of everything, no latency phase (the smoke test)."""
         return cls(

@@ -235,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         help="comma list of local, swift, moto (default: all)",
     )
     p.add_argument("--quick", action="store_true", help="one repetition, no latency phase")
+    p.add_argument("--light", action="store_true", help="fewer repetitions of the side-by-side ops")
     p.add_argument("--ops", default="", help="comma list of operations (default: all)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--doc", type=Path, default=DEFAULT_DOC)
@@ -248,12 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=0, help="load test clients (default 50)")
     p.add_argument("--seconds", type=float, default=0, help="load test window (default 20 s)")
     p.add_argument("--memory-target", action="store_true", help="also nbshelf's memory store")
+    p.add_argument(
+        "--budget-scale",
+        type=float,
+        default=1.0,
+        help="multiply each server's share of the run (scale cases) by this",
+    )
     args = p.parse_args(argv)
-    settings = Settings.quick() if args.quick else Settings()
+    settings = Settings.quick() if args.quick else Settings.light() if args.light else Settings()
     scale = None if args.no_scale else (ScaleSettings.tiny() if args.quick else ScaleSettings())
     if scale is not None and args.sizes:
         scale.sizes = tuple(int(x) for x in args.sizes.split(",") if x.strip())
     load = None if args.no_load else (LoadSettings.tiny() if args.quick else LoadSettings())
+    if scale is not None and args.budget_scale != 1.0:
+        scale.env_budget_s = {k: v * args.budget_scale for k, v in scale.env_budget_s.items()}
     if load is not None and args.clients:
         load.clients = args.clients
     if load is not None and args.seconds:
