@@ -256,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
         help="multiply each server's share of the run (scale cases) by this",
     )
     args = p.parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    if args.command == COMMAND and given:  # the run's own options, as scripts/bench.sh got them
+        args.command = " ".join([COMMAND, *given])
     settings = Settings.quick() if args.quick else Settings.light() if args.light else Settings()
     scale = None if args.no_scale else (ScaleSettings.tiny() if args.quick else ScaleSettings())
     if scale is not None and args.sizes:
