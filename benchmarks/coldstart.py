@@ -174,7 +174,12 @@ async def coldstart(env: Any, log: Any = print, n: int = 1000, rename_n: int = 1
                 cwd=str(REPO),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
-                env={**os.environ, "PYTHONPATH": str(REPO)},
+                env={
+                    **os.environ,
+                    "PYTHONPATH": os.pathsep.join(
+                        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+                    ),
+                },
             )
             stdout, stderr = await asyncio.wait_for(proc.communicate(), 600)
             if proc.returncode != 0:

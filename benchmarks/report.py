@@ -437,6 +437,17 @@ def _findings(results: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _source(src: dict[str, Any] | None) -> list[str]:
+    if not src or not src.get("commit"):
+        return []
+    how = (
+        "an export of that commit (`git archive`), nothing on top"
+        if src.get("exported")
+        else f"the work tree, {src.get('src_changes', 0)} files under src/ changed on top"
+    )
+    return [f"- Code measured: commit {src['commit'][:12]}; {how}"]
+
+
 def _machine(results: dict[str, Any]) -> str:
     meta = results["meta"]
     m = meta["machine"]
@@ -446,6 +457,7 @@ def _machine(results: dict[str, Any]) -> str:
         "",
         f"- Date (UTC): {meta['date']}; whole run {meta.get('elapsed_s', '?')} s",
         f"- Command: `{meta['command']}`",
+        *_source(meta.get("source")),
         f"- CPU: {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory')} RAM; {m.get('os')};"
         f" Python {m.get('python')}",
         *[

@@ -74,6 +74,28 @@ def machine_load() -> dict[str, Any]:
     }
 
 
+def source() -> dict[str, Any]:
+    """Which code was measured: the commit, and whether the tree had changes on top."""
+    import os
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            r = subprocess.run(["git", "-C", str(REPO), *args], capture_output=True, text=True)
+        except OSError:
+            return ""
+        return r.stdout.strip() if r.returncode == 0 else ""
+
+    commit = git("rev-parse", "HEAD") or os.environ.get("NBSHELF_BENCH_COMMIT", "")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "src")
+    export = not git("rev-parse", "HEAD") and bool(commit)
+    return {
+        "commit": commit,
+        "src_changes": len(changed.splitlines()) if changed else 0,
+        "exported": export,  # run from `git archive` of that commit (no work tree changes)
+    }
+
+
 async def _scale(env_factory: Callable[[], Any], settings: ScaleSettings, results: dict[str, Any],
                  *, lat_only: bool = False, coldstart: bool = True) -> None:  # fmt: skip
     """Issue 16's cases on one server (benchmarks/scale.py) and the first calls after
@@ -136,6 +158,7 @@ async def run_all(
             "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "command": command,
             "load_at_start": machine_load(),
+            "source": source(),
             "machine": tg.env_summary(),
             "versions": tg.versions(),
             "settings": {k: v for k, v in vars(settings).items()},
