@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from nbshelf import ShelfContentsManager
-from nbshelf.contents import trash
+from nbshelf.contents import layout, trash
 from nbshelf.stores import ObjectStore
 
 
@@ -81,3 +81,17 @@ def test_trash_cli_round_trip(tmp_path: Path) -> None:
     assert (tmp_path / "gone.txt").read_text() == "bye"
     bad = nbshelf("restore", "not-a-ref")
     assert bad.returncode == 2 and bad.stderr.startswith("nbshelf trash: error:")
+
+
+async def test_pruning_lists_only_the_batches_old_enough(
+    manager: ShelfContentsManager, store: ObjectStore
+) -> None:
+    await _text(manager, "new.txt", "n")
+    await manager.delete("new.txt")
+    old = layout.new_stamp(datetime.now(timezone.utc) - timedelta(days=40))
+    for name in ("a.txt", "b.txt"):
+        await store.put(layout.trash_key(old, f"old/{name}"), name.encode())
+    store.requests.reset()
+    assert await trash.purge(store, timedelta(days=30)) == 2
+    assert store.requests["LIST"] == 2  # the batches (not their files), then the old one
+    assert [t.path for t in await trash.list_trash(store)] == ["new.txt"]

@@ -127,15 +127,27 @@ async def _moved_back_whole(store: ObjectStore, source: str, target: str) -> boo
 
 
 async def purge(store: ObjectStore, older_than: timedelta | None = None) -> int:
-    """Delete trashed files for good (all, or those deleted more than ``older_than`` ago)."""
+    """Delete trashed files for good (all, or those deleted more than ``older_than`` ago).
+
+    With ``older_than``, the batches are listed first (1 LIST of the trash's folders) and
+    only those old enough are listed whole: the hourly pruning a delete may trigger
+    costs one short listing when nothing has expired, however full the trash."""
     cutoff = datetime.now(timezone.utc) - older_than if older_than is not None else None
-    listing = await store.list_all(layout.TRASH, delimiter=None)
+    folders = [layout.TRASH]
+    if cutoff is not None:
+        top = await store.list_all(layout.TRASH, delimiter="/")
+        folders = []
+        for prefix in top.prefixes:
+            when = batch_time(prefix.key[len(layout.TRASH) :].rstrip("/"))
+            if when is not None and when < cutoff:
+                folders.append(prefix.key)
     doomed = []
-    for info in listing.objects:
-        batch = info.key[len(layout.TRASH) :].partition("/")[0]
-        when = batch_time(batch)
-        if cutoff is None or (when is not None and when < cutoff):
-            doomed.append(info.key)
+    for folder in folders:
+        listing = await store.list_all(folder, delimiter=None)
+        for info in listing.objects:
+            batch = info.key[len(layout.TRASH) :].partition("/")[0]
+            if cutoff is None or batch_time(batch) is not None:
+                doomed.append(info.key)
     if doomed:
         await store.delete(doomed)
     return len([k for k in doomed if not k.endswith("/") and _trashed_file(k)])
