@@ -33,7 +33,7 @@ class LocalFloor:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def list(self, folder: str) -> int:
+    def list_folder(self, folder: str) -> int:
         """Every entry of ``folder`` with its stat (what any listing needs: size, time)."""
         n = 0
         with os.scandir(self.root / folder) as it:
@@ -77,7 +77,7 @@ class ObstoreFloor:
             client_options={"allow_http": True, "pool_max_idle_per_host": "1000"},
         )
 
-    async def list(self, folder: str) -> int:
+    async def list_folder(self, folder: str) -> int:
         import obstore
 
         n = 0
@@ -136,7 +136,7 @@ class SwiftFloor:
 
         return Connection(preauthurl=self.url, preauthtoken=self.token, retries=0)
 
-    def list(self, folder: str) -> int:
+    def list_folder(self, folder: str) -> int:
         conn = self._conn()
         try:
             _, objs = conn.get_container(
