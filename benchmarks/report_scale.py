@@ -140,7 +140,7 @@ def _list_checks(results: dict[str, Any]) -> list[Check]:
                 _within(ratio, 3.0),
             )
         )
-    for env, floor in (("moto", "obstore"), ("swift", "swiftclient")):
+    for env, floor in (("memory", "store.list_all"), ("moto", "obstore"), ("swift", "swiftclient")):
         largest = _largest(results, env, "list", ("nbshelf", "floor"))
         if largest is None:
             continue

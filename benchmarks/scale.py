@@ -321,6 +321,16 @@ class MemoryEnv(Env):
         ]
         self.systems[1].do_list = self.systems[1].do_rename = None
 
+        async def raw_list(folder: str) -> int:
+            page = await self.store.list_all(folder + "/")
+            return sum(1 for o in page.objects if o.key.endswith(".ipynb"))
+
+        # no outside client reaches an in-process store: its own listing is the floor
+        self.systems.insert(
+            0,
+            System("floor", "floor: the memory store's own listing (list_all)", "floor", raw_list),
+        )
+
     async def seed(self, folder: str, n: int, data: bytes) -> None:
         for i in range(n):
             await self.store.put(f"{folder}/nb{i:06}.ipynb", data)

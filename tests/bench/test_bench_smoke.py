@@ -131,7 +131,7 @@ SCALE_SYSTEMS = {
         },
     },
     "memory": {
-        "list": {"nbshelf"},
+        "list": {"floor", "nbshelf"},
         "rename": {"nbshelf"},
         "delete": {"nbshelf", "nbshelf-notrash"},
     },
