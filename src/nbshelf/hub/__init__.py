@@ -7,7 +7,8 @@ with its own JupyterHub API token and asks again before they expire.
 
 Hub side: :mod:`.service` (the JupyterHub-managed service that alone holds the broad
 credentials and issues per-user ones through a configured issuer), :mod:`.s3`
-(``S3Issuer``: STS AssumeRole), :mod:`.keystone` (Swift / Keystone), :mod:`.config`
+(``S3Issuer``: STS AssumeRole), :mod:`.keystone` (``KeystoneIssuer``: per-user Swift containers and Keystone users,
+restricted application credentials), :mod:`.config`
 (what jupyterhub_config.py calls). Single-user side: :mod:`.client` (asks the service)
 and :mod:`.singleuser` (``HubContentsManager``, the store opened from those credentials).
 
@@ -21,7 +22,12 @@ from typing import Any
 from .credentials import CredentialIssuer, IssuedCredentials, IssueRefused
 
 # imported on first use: the hub's service needs none of the contents machinery
-_LAZY = {"HubContentsManager": "singleuser", "HubCredentialsClient": "client", "S3Issuer": "s3"}
+_LAZY = {
+    "HubContentsManager": "singleuser",
+    "HubCredentialsClient": "client",
+    "KeystoneIssuer": "keystone",
+    "S3Issuer": "s3",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -38,5 +44,6 @@ __all__ = [
     "HubCredentialsClient",
     "IssueRefused",
     "IssuedCredentials",
+    "KeystoneIssuer",
     "S3Issuer",
 ]
