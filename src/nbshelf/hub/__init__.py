@@ -7,8 +7,8 @@ with its own JupyterHub API token and asks again before they expire.
 
 Hub side: :mod:`.service` (the JupyterHub-managed service that alone holds the broad
 credentials and issues per-user ones through a configured issuer), :mod:`.s3`
-(``S3Issuer``: STS AssumeRole), :mod:`.keystone` (``KeystoneIssuer``: per-user Swift containers and Keystone users,
-restricted application credentials), :mod:`.config`
+(``S3Issuer``: STS AssumeRole), :mod:`.keystone` (``KeystoneIssuer``: per-user Swift
+containers and Keystone users, restricted application credentials), :mod:`.config`
 (what jupyterhub_config.py calls). Single-user side: :mod:`.client` (asks the service)
 and :mod:`.singleuser` (``HubContentsManager``, the store opened from those credentials).
 
