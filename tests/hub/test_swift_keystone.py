@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -428,3 +428,15 @@ async def test_widened_acls_are_set_back_and_a_new_key_resets_passwords(setup: S
     assert statuses == [401, 201], statuses
     assert (await store.get("b.ipynb")).data == b"2"
     await store.close()
+
+
+def test_tokens_end_with_the_credential(setup: Setup) -> None:
+    """Keystone caps a token made from the credential at the credential's expiry (not its
+    own default hour), so what a kernel takes from its server ends with the credential."""
+    creds = setup.issuer(lifetime=60).issue("jack")
+    assert creds.expires_at is not None
+    sess = kernel_session(creds)
+    plugin: Any = sess.auth
+    token_expires = plugin.get_access(sess).expires
+    assert token_expires <= creds.expires_at + timedelta(seconds=1), (token_expires, creds)
+    assert token_expires > datetime.now(timezone.utc)
