@@ -1,8 +1,8 @@
 """A large folder is listed a slice at a time (stores/obstore/listing.py, contents/listing.py),
-so the server answers other requests while it lists: here the question jupyter_server's
-save handler asks of a file just saved (``file_exists``, answered without a store
-request), asked again and again while a listing runs, is answered between the listing's
-first page and its last. On S3 a folder is fetched in one go and cut into pages: before,
+so the server answers other requests while it lists: here what jupyter_server's session
+handler asks when a notebook's kernel starts (``get_kernel_path``, answered without a
+store request), asked again and again while a listing runs, is answered between the
+listing's first page and its last. On S3 a folder is fetched in one go and cut into pages: before,
 every page was built and turned into models without the event loop getting a turn."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ async def test_other_requests_are_answered_while_a_big_folder_is_listed(
     answered_at: list[int] = []  # pages handed out when each other request was answered
     listing = asyncio.create_task(cm.get("big", type="directory"))
     while not listing.done():
-        assert await cm.file_exists("small.ipynb")
+        assert await cm.get_kernel_path("small.ipynb") == ""
         answered_at.append(len(pages))
         await asyncio.sleep(0)
     model = await listing

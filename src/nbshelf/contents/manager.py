@@ -635,19 +635,30 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
             await self._rename_claimed(old_path, new_path)
 
     async def _rename_claimed(self, old_path: str, new_path: str) -> None:
-        if await self.exists(new_path):
+        self._seen.forget(old_path)
+        self._existence.forget(old_path)
+        self._forget_checkpoints(old_path, new_path)
+        whole = folder_ops.moves_whole(self.store)
+
+        async def source() -> lookup.Entry:
+            with store_errors(old_path):
+                return await lookup.entry_at(self.store, old_path, listed=not whole)
+
+        # whether the destination is free and what the source is, asked at once: two or
+        # three round trips fewer than one after the other (errors kept in that order)
+        taken, entry = await asyncio.gather(self.exists(new_path), source(), return_exceptions=True)
+        for outcome in (taken, entry):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        if taken:
             raise HTTPError(409, f"File already exists: {new_path}")
         if new_path.startswith(old_path + "/"):
             raise HTTPError(400, f"Cannot move {old_path} into itself")
-        self._seen.forget(old_path)
-        self._existence.forget(old_path)
         self._existence.forget(new_path)
-        self._forget_checkpoints(old_path, new_path)
+        assert isinstance(entry, lookup.Entry)
+        if not entry:
+            raise HTTPError(404, f"File or directory does not exist: {old_path}")
         with store_errors(old_path):
-            whole = folder_ops.moves_whole(self.store)
-            entry = await lookup.entry_at(self.store, old_path, listed=not whole)
-            if not entry:
-                raise HTTPError(404, f"File or directory does not exist: {old_path}")
             await folder_ops.move(
                 self.store,
                 old_path,
