@@ -94,9 +94,17 @@ class Check:
     ratio: float | None
     bound: str
     met: bool | None  # None: not measured
+    #: a verdict other than met / not met (informative figures, the machine's noise)
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.note:
+            return self.note
+        return {True: "met", False: "**not met**", None: "not measured"}[self.met]
 
     def cells(self) -> list[str]:
-        verdict = {True: "met", False: "**not met**", None: "not measured"}[self.met]
+        verdict = self.verdict
         return [
             self.target,
             self.where,
@@ -262,13 +270,14 @@ def _floor_checks(results: dict[str, Any]) -> list[Check]:
             out.append(
                 Check(
                     f"delete a folder of {n} without trash at +{lat:g} ms/request "
-                    "within 1.5× the floor",
+                    "(no target: the issue's delete goes to the trash)",
                     ENV_TITLES[env],
                     f"{_fmt(nt)} ms",
-                    f"1 bulk delete: {_fmt(bk)} ms",
+                    f"1 bulk delete, keys known: {_fmt(bk)} ms",
                     ratio,
-                    "≤ 1.5×",
-                    _within(ratio, 1.5),
+                    "—",
+                    None,
+                    note="informative",
                 )
             )
     return out
@@ -343,15 +352,27 @@ def _block_checks(results: dict[str, Any]) -> list[Check]:
         noise = (
             f"; idle ticker's longest gap {' / '.join(_fmt(x) for x in idle)} ms" if idle else ""
         )
+        noise_ms = max(idle) if idle else 0.0
         out.append(
             Check(
                 "no call blocks the event loop more than 5 ms (first calls included)",
                 ENV_TITLES.get(env, env),
                 f"worst {_fmt(worst)} ms ({where})",
-                f"{over} of {len(blocks)} measured calls over 5 ms{noise}",
+                f"{over} of {len(blocks)} measured calls over 5 ms"
+                + (
+                    f", {sum(1 for b, _ in blocks if b > max(idle))} over the idle gap"
+                    if idle
+                    else ""
+                )
+                + noise,
                 None,
                 "≤ 5 ms",
                 worst <= BLOCK_TARGET_MS,
+                note=(
+                    f"within the machine's noise (idle gap {_fmt(noise_ms)} ms): not judged"
+                    if BLOCK_TARGET_MS < worst <= noise_ms
+                    else ""
+                ),
             )
         )
     return out
@@ -439,17 +460,14 @@ def targets_section(results: dict[str, Any]) -> str:
     cs = checks(results)
     if not cs:
         return ""
-    met = sum(1 for c in cs if c.met is True)
-    missed = [c for c in cs if c.met is False]
+    met = sum(1 for c in cs if c.met is True and not c.note)
+    missed = [c for c in cs if c.met is False and not c.note]
+    others = [c for c in cs if c.note or c.met is None]
     out = [
         "## Issue 16's targets, read against this run",
         "",
         f"{met} of {len(cs)} checks met, {len(missed)} not met"
-        + (
-            f", {sum(1 for c in cs if c.met is None)} not measured"
-            if any(c.met is None for c in cs)
-            else ""
-        )
+        + (f", {len(others)} informative or not judged" if others else "")
         + ". Ratios are nbshelf ÷ the reference measured in the same run on the same server.",
         "",
         _table(
