@@ -79,7 +79,7 @@ def browser(tmp_path: Path) -> Iterator[tuple[Any, Path]]:
     sync_api = playwright()
     shots = tmp_path / "artifacts"
     shots.mkdir()
-    with sync_api.syncplaywright() as p:
+    with sync_api.sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
             yield chromium, shots
