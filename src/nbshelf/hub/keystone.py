@@ -50,6 +50,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -412,6 +413,9 @@ class KeystoneIssuer(LoggingConfigurable):
         self._send("PATCH", f"/users/{user_id}", "reset the user's password", json=body)
         self._grant(user_id)
         log.warning("reset the password of Keystone user %s (the key changed?)", kname)
+        # the reset revokes the user's tokens issued up to this second (Keystone's
+        # revocation events have a one-second resolution): sign in in the next one
+        time.sleep(1.0 - time.time() % 1.0 + 0.05)
 
     @staticmethod
     def _disabled(kname: str) -> IssueRefused:
