@@ -642,6 +642,11 @@ def start_threads(pool: ThreadPoolExecutor, n: int) -> None:
             return
 
 
+#: Workers of :func:`gather_bounded` that take their first step in one event loop turn:
+#: 64 requests started in one turn held the loop 3-5 ms.
+_STARTS_PER_TURN = 16
+
+
 async def gather_bounded(
     aws: Iterable[Awaitable[T]], limit: int, *, return_exceptions: bool = False
 ) -> list[Any]:
@@ -657,7 +662,9 @@ async def gather_bounded(
     results: list[Any] = [None] * len(todo)
     queue = iter(todo)
 
-    async def worker() -> None:
+    async def worker(k: int) -> None:
+        for _ in range(k // _STARTS_PER_TURN):  # the first steps spread over loop turns
+            await asyncio.sleep(0)
         for i, aw in queue:
             try:
                 results[i] = await aw
@@ -665,7 +672,7 @@ async def gather_bounded(
                 results[i] = e
 
     try:
-        await asyncio.gather(*(worker() for _ in range(min(max(1, limit), len(todo)))))
+        await asyncio.gather(*(worker(k) for k in range(min(max(1, limit), len(todo)))))
     finally:
         for _, aw in queue:  # cancelled: what never started is closed, not left pending
             close = getattr(aw, "close", None)
