@@ -155,3 +155,34 @@ def test_paired_notebook_edited_on_either_side(eco: Served) -> None:
     )
     assert r.status_code == 200, r.text
     assert set(_types(eco, folder)) == {"q.ipynb", "q.py"}
+
+
+def test_new_notebook_gets_the_next_free_name_and_the_server_keeps_answering(
+    eco: Served,
+) -> None:
+    """JupyterLab's New Notebook (POST type notebook) with jupytext on. jupytext 1.19's
+    async manager tests an un-awaited ``exists()`` here (always true), which hung the
+    whole server; nbshelf gives it the folder's names (server/jupytext_untitled.py)."""
+    folder = unique("untitled")
+    eco.folder(folder)
+    names = []
+    for _ in range(2):
+        r = eco.api("POST", f"/api/contents/{folder}", json={"type": "notebook"})
+        assert r.status_code == 201, r.text
+        names.append(r.json()["name"])
+    assert names == ["Untitled.ipynb", "Untitled1.ipynb"]
+    # jupytext's rule: a text notebook takes its stem for every notebook extension
+    r = eco.api(
+        "PUT",
+        f"/api/contents/{folder}/Untitled2.py",
+        json={"type": "file", "format": "text", "content": "# %%\nx = 1\n"},
+    )
+    assert r.status_code == 201, r.text
+    r = eco.api("POST", f"/api/contents/{folder}", json={"type": "notebook"})
+    assert r.status_code == 201 and r.json()["name"] == "Untitled3.ipynb", r.text
+    # other types go to nbshelf itself; a missing folder is still jupytext's 404
+    r = eco.api("POST", f"/api/contents/{folder}", json={"type": "file"})
+    assert r.status_code == 201 and r.json()["name"].startswith("untitled"), r.text
+    r = eco.api("POST", f"/api/contents/{unique('nothere')}", json={"type": "notebook"})
+    assert r.status_code == 404, r.text
+    assert eco.api("GET", "/api/status").status_code == 200

@@ -6,6 +6,9 @@ contents manager's rename and delete events: it works on every nbshelf store.
 ``LocalFileIdManager`` stats files under the server's ``root_dir`` on the local disk: on
 a store that keeps its files elsewhere (memory, Swift, S3 ...) every collaboration
 session would be refused with a 404, so nbshelf says so at start, in one clear line.
+
+jupytext's async contents manager hangs the server on "New Notebook"
+(:mod:`.jupytext_untitled` repairs it at start).
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ def check(serverapp: Any, cm: Any) -> None:
     problem = file_id_problem(serverapp, cm)
     if problem:
         serverapp.log.error("nbshelf: %s", problem)
+    from .jupytext_untitled import repair
+
+    if repair(type(cm)):
+        serverapp.log.info(
+            "nbshelf: jupytext's New Notebook made to await the folder's names "
+            "(its async manager tests an un-awaited exists() and would hang the server)"
+        )
 
 
 __all__ = ["check", "file_id_problem"]
