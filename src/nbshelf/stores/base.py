@@ -179,14 +179,18 @@ def normalize_prefix(prefix: str) -> str:
     return prefix + "/"
 
 
+#: An empty, "." or ".." path segment (the trailing "/" of a folder key stripped first).
+_BAD_SEGMENT = re.compile(r"(?:^|/)\.{0,2}(?:/|$)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_key(key: str) -> str:
     """Refuse keys that could escape the prefix or that no store accepts."""
     if not key or key.startswith("/") or "\\" in key or "\x00" in key:
         raise InvalidKey(f"invalid key {key!r}")
-    parts = key.rstrip("/").split("/")
-    if any(p in ("", ".", "..") for p in parts):
+    if _BAD_SEGMENT.search(key.rstrip("/")):
         raise InvalidKey(f"invalid key {key!r}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in key):
+    if _CONTROL.search(key):  # one regular expression, not a loop per character
         raise InvalidKey(f"invalid key {key!r}: control characters")
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise InvalidKey(f"key too long ({len(key.encode('utf-8'))} bytes, max {MAX_KEY_BYTES})")
