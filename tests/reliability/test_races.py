@@ -257,7 +257,7 @@ def test_two_servers_renaming_one_folder_never_both_proceed(
 
 
 # ------------------------------------------------------------ recovery beside a live operation
-BIG = {"local": 2000, "Swift": 400}  # objects: enough for the rename to outlast the checks
+BIG = {"local": 2000, "Swift": 600}  # objects: enough for the rename to outlast the checks
 LEASE = 1.0  # short, renewed every third: a rename lasting longer must keep it alive
 
 
@@ -286,7 +286,7 @@ class UnsharedServer(NbshelfServer):
 def test_recovery_never_touches_a_live_operation(
     store: Store, tmp_path: Path, ledger: Ledger, tmpfs: Path | None
 ) -> None:
-    """A server renames a big folder (two copies at a time) with a lease of LEASE
+    """A server renames a big folder (one copy at a time) with a lease of LEASE
     seconds; while it runs, a second server in its own PID namespace gets its first
     request (when it recovers what it finds), and ``nbshelf recover`` runs again and
     again. Neither may touch the live rename: afterwards every object is at the new
@@ -311,7 +311,7 @@ def test_recovery_never_touches_a_live_operation(
         tmp_path,
         store,
         f"--ShelfContentsManager.lease_seconds={LEASE}",
-        "--ShelfContentsManager.max_concurrency=2",
+        "--ShelfContentsManager.max_concurrency=1",  # one copy at a time: a long live phase
         name="one",
     )
     root2 = tmp_path / "two"
@@ -321,7 +321,9 @@ def test_recovery_never_touches_a_live_operation(
     checks_while_live = 0
     try:
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            rename = pool.submit(first.api, "PATCH", "/api/contents/big", json={"path": target})
+            rename = pool.submit(
+                first.api, "PATCH", "/api/contents/big", json={"path": target}, timeout=600
+            )
             deadline = time.monotonic() + 60
             while not any(k.startswith(".nbshelf/ops/") for k in store.objects()):
                 assert not rename.done(), "the rename ended before its journal was seen"

@@ -140,7 +140,8 @@ class NbshelfServer:
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {**self.headers, **kwargs.pop("headers", {})}
-        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
+        kwargs.setdefault("timeout", 60)
+        return requests.request(method, f"{self.url}{path}", headers=headers, **kwargs)
 
     def requests_made(self) -> dict[str, int]:
         """The store requests the server has made so far (nbshelf's status endpoint)."""
