@@ -87,6 +87,23 @@ async def test_folders_create_list_copy_delete(manager: ShelfContentsManager) ->
     assert not await manager.dir_exists("Untitled Folder")
 
 
+async def test_each_copy_of_a_folder_gets_a_new_name(manager: ShelfContentsManager) -> None:
+    """The second copy of a folder into its own parent is -Copy2: the first copy's folder
+    is known to exist at once (on object stores, the short-lived existence cache learnt
+    of the parent's names before the copy: jupyter_server's test_copy_dir found it)."""
+    await manager.save({"type": "directory"}, "top")
+    await manager.save({"type": "directory"}, "top/Star Notebooks")
+    await manager.new(path="top/Star Notebooks/a.ipynb")
+    first = await manager.copy("top/Star Notebooks", "top")
+    second = await manager.copy("top/Star Notebooks", "top")
+    assert [first["path"], second["path"]] == [
+        "top/Star Notebooks-Copy1",
+        "top/Star Notebooks-Copy2",
+    ]
+    names = {e["name"] for e in (await manager.get("top"))["content"]}
+    assert names == {"Star Notebooks", "Star Notebooks-Copy1", "Star Notebooks-Copy2"}
+
+
 async def test_delete_goes_to_the_trash(manager: ShelfContentsManager, store: ObjectStore) -> None:
     await manager.save({"type": "file", "format": "text", "content": "keep me"}, "d/f.txt")
     await manager.delete("d")

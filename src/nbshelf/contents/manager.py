@@ -716,6 +716,8 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
                 claims = [(path, f"being copied to {dest}"), (dest, f"being copied from {path}")]
                 async with self._locks.tree(claims):
                     model = await self._copy_dir(path, dest)
+                self._existence.forget(dest)  # what was asked of names under it, too
+                self._existence.wrote(dest, folder=True)
         self.emit(data={"action": "copy", "path": dest, "source_path": path})
         return model
 
