@@ -156,11 +156,16 @@ def _list_checks(results: dict[str, Any]) -> list[Check]:
         nb, fl = row(results, env, "list", n, "nbshelf"), row(results, env, "list", n, "floor")
         ratio = _div(med(nb), med(fl))
         capped = envs(results)[env].get("skipped_sizes") or {}
-        note = (
-            f" (largest run here: {', '.join(f'{int(k):,}' for k in capped)} capped)"
-            if capped
-            else ""
-        )
+        bad = [
+            f"{r['n']:,}: nbshelf {r['status']}"
+            for r in rows(results, env)
+            if r["case"] == "list"
+            and r["system"] == "nbshelf"
+            and r["n"] > n
+            and r["status"] != "ok"
+        ]
+        bad += [f"{int(k):,} capped" for k in capped]
+        note = f" ({'; '.join(bad)})" if bad else ""
         out.append(
             Check(
                 f"a folder of {n:,} lists within 1.5× the store's raw listing{note}",

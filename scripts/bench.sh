@@ -7,7 +7,8 @@
 # then starts every server itself on 127.0.0.1 and runs `python -m benchmarks.run`,
 # which writes benchmarks/results/latest.json and docs/performance.md.
 #
-#   scripts/bench.sh                  # everything (about 10-15 minutes on 2 cores)
+#   scripts/bench.sh --light          # everything, fewer repetitions (35 minutes on 2 cores
+#                                     # at load average 8, issue 16's cases included)
 #   scripts/bench.sh --servers local  # extra arguments go to benchmarks.run
 #   NBSHELF_BENCH_VENV  where the venv goes (default: <repo>/.venv-bench)
 #   PYTHON              interpreter to build it with (default: python3.12 if there is
