@@ -39,7 +39,7 @@ def run_suite(store_url: str, env: dict[str, str], workdir: Path) -> SuiteRun:
         [sys.executable, "-m", "pytest", "tests/services/contents", "-q", "-p", "no:logging",
          f"--junitxml={junit}"],
         cwd=out, env={**clean, **env, "NBSHELF_SUITE_STORE": store_url},
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=1500,
     )  # fmt: skip
     suite = ET.parse(junit).getroot()
     if suite.tag == "testsuites":

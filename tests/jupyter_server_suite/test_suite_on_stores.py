@@ -21,7 +21,12 @@ from tests.jupyter_server_suite.runner import MIN_PASSED_ON_ANY_STORE, run_suite
 from tests.servers.s3 import S3Target
 from tests.servers.swift import SwiftServer
 
+# a whole suite of ~220 tests in one test: 2-5 min idle, more under load; pytest-timeout's
+# 300 s per test is meant for one test, not for a suite run
+SUITE_TIMEOUT = 1800
 
+
+@pytest.mark.timeout(SUITE_TIMEOUT)
 @pytest.mark.swift
 def test_jupyter_server_contents_suite_passes_on_swift(
     swift_server: SwiftServer, tmp_path: Path
@@ -41,6 +46,7 @@ def test_jupyter_server_contents_suite_passes_on_swift(
     assert len(prefixes) >= 10 and all(p.startswith("suite-") for p in prefixes)
 
 
+@pytest.mark.timeout(SUITE_TIMEOUT)
 @pytest.mark.s3
 def test_jupyter_server_contents_suite_passes_on_s3(s3_server: S3Target, tmp_path: Path) -> None:
     bucket = f"suite-{uuid.uuid4().hex[:10]}"
