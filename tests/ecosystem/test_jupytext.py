@@ -150,9 +150,7 @@ def test_paired_notebook_edited_on_either_side(eco: Served) -> None:
     text = eco.api("GET", f"/api/contents/{folder}/p.py", params={"type": "file"}).json()
     assert "a = 3" in text["content"]
     # rename moves both files
-    r = eco.api(
-        "PATCH", f"/api/contents/{folder}/p.ipynb", json={"path": f"{folder}/q.ipynb"}
-    )
+    r = eco.api("PATCH", f"/api/contents/{folder}/p.ipynb", json={"path": f"{folder}/q.ipynb"})
     assert r.status_code == 200, r.text
     assert set(_types(eco, folder)) == {"q.ipynb", "q.py"}
 

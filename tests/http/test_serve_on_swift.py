@@ -38,7 +38,10 @@ def swift_cli(swift: SwiftServer, *args: str) -> str:
         pytest.skip(f"no swift CLI at {exe}: run scripts/install-swift.sh")
     out = subprocess.run(
         [str(exe), "-A", swift.auth_url, "-U", "test:tester", "-K", "testing", *args],
-        capture_output=True, text=True, timeout=60, env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.environ["PATH"]},
     )
     assert out.returncode == 0, out.stderr
     return out.stdout
@@ -53,10 +56,12 @@ def sources(model: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def served(swift_server: SwiftServer, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[NbshelfServer]:
+def served(
+    swift_server: SwiftServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[NbshelfServer]:
     srv = NbshelfServer(
-        tmp_path_factory.mktemp("swift-served"), store=f"swift://{CONTAINER}",
+        tmp_path_factory.mktemp("swift-served"),
+        store=f"swift://{CONTAINER}",
         env=st_env(swift_server),
     ).start()
     yield srv
@@ -71,8 +76,9 @@ def test_create_save_reload_checkpoint_revert_rename_folder(
     assert served.api("PUT", "/api/contents/work", json={"type": "directory"}).status_code == 201
     r = served.api("POST", "/api/contents/work", json={"type": "notebook"})
     assert r.status_code == 201 and r.json()["path"] == "work/Untitled.ipynb"
-    r = served.api("PATCH", "/api/contents/work/Untitled.ipynb",
-                   json={"path": "work/analysis.ipynb"})
+    r = served.api(
+        "PATCH", "/api/contents/work/Untitled.ipynb", json={"path": "work/analysis.ipynb"}
+    )
     assert r.status_code == 200
     url = "/api/contents/work/analysis.ipynb"
 
@@ -132,8 +138,9 @@ def test_request_budget_counted_at_the_real_swift(
     assert polled["hash"] == opened.json()["hash"]
     assert server_counts(swift_server, CONTAINER) == {"HEAD": 1}
 
-    r = served.api("PUT", url, json={"type": "notebook", "format": "json",
-                                     "content": new_nb("a", "b")})
+    r = served.api(
+        "PUT", url, json={"type": "notebook", "format": "json", "content": new_nb("a", "b")}
+    )
     assert r.status_code == 200
     assert server_counts(swift_server, CONTAINER) == {"PUT": 1}
 
@@ -143,14 +150,19 @@ def test_request_budget_counted_at_the_real_swift(
     assert server_counts(swift_server, CONTAINER) == {"HEAD": 1}
     after = served.requests_made()
     assert {k: after[k] - before.get(k, 0) for k in after if after[k] != before.get(k, 0)} == {
-        "GET": 1, "HEAD": 2, "PUT": 1,
+        "GET": 1,
+        "HEAD": 2,
+        "PUT": 1,
     }
 
 
 def test_folder_listing_is_one_request(served: NbshelfServer, swift_server: SwiftServer) -> None:
     for i in range(12):
-        served.api("PUT", f"/api/contents/many/n{i}.ipynb",
-                   json={"type": "notebook", "content": new_nb(str(i))})
+        served.api(
+            "PUT",
+            f"/api/contents/many/n{i}.ipynb",
+            json={"type": "notebook", "content": new_nb(str(i))},
+        )
     for sub in ("s1", "s2", "s3"):
         served.api("PUT", f"/api/contents/many/{sub}", json={"type": "directory"})
     swift_server.mark()

@@ -30,9 +30,7 @@ def run_suite(store_url: str, env: dict[str, str], workdir: Path) -> SuiteRun:
     out = workdir / "jsuite"
     prepare(out)
     clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OS_", "ST_", "AWS_", "NBSHELF_"))
+        k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_", "AWS_", "NBSHELF_"))
     }
     junit = workdir / "junit.xml"
     run = subprocess.run(

@@ -39,8 +39,7 @@ def test_jupyter_server_contents_suite_passes_on_swift(
     assert result.failed == 0, result.output
     assert result.passed >= MIN_PASSED_ON_ANY_STORE
     # it really ran on Swift: the tests' objects are in the container, one prefix per test
-    conn = swiftclient.Connection(authurl=swift_server.auth_url, user="test:tester",
-                                  key="testing")
+    conn = swiftclient.Connection(authurl=swift_server.auth_url, user="test:tester", key="testing")
     _, listing = conn.get_container(container, delimiter="/", full_listing=True)
     prefixes = {item["subdir"] for item in listing if "subdir" in item}
     assert len(prefixes) >= 10 and all(p.startswith("suite-") for p in prefixes)

@@ -59,8 +59,9 @@ def assert_no_secret(text: str) -> None:
 def test_proxy_stopped_mid_session_is_503_then_the_next_save_succeeds(
     swift_server: SwiftServer, tmp_path: Path
 ) -> None:
-    srv = NbshelfServer(tmp_path / "root", store=f"swift://{CONTAINER}",
-                        env=env_for(swift_server.auth_url))
+    srv = NbshelfServer(
+        tmp_path / "root", store=f"swift://{CONTAINER}", env=env_for(swift_server.auth_url)
+    )
     srv.root.mkdir()
     srv.start()
     try:
@@ -102,8 +103,11 @@ def faulty(swift_server: SwiftServer) -> Iterator[FaultProxy]:
 
 
 def upload(srv: NbshelfServer, path: str, data: bytes) -> int:
-    r = srv.api("PUT", f"/api/contents/{path}", json={
-        "type": "file", "format": "base64", "content": base64.b64encode(data).decode()})
+    r = srv.api(
+        "PUT",
+        f"/api/contents/{path}",
+        json={"type": "file", "format": "base64", "content": base64.b64encode(data).decode()},
+    )
     return r.status_code
 
 
@@ -112,8 +116,9 @@ def test_a_cut_upload_never_leaves_a_truncated_object(
 ) -> None:
     # nbshelf talks to Swift only through the fault proxy (tempauth hands out a storage
     # URL on the host the client asked, so the object requests go through it too)
-    srv = NbshelfServer(tmp_path / "root", store=f"swift://{CONTAINER}",
-                        env=env_for(f"{faulty.url}/auth/v1.0"))
+    srv = NbshelfServer(
+        tmp_path / "root", store=f"swift://{CONTAINER}", env=env_for(f"{faulty.url}/auth/v1.0")
+    )
     srv.root.mkdir()
     srv.start()
     conn = direct(swift_server)

@@ -74,9 +74,7 @@ def served(
     srv.stop()
 
 
-def test_revoke_wins_over_racing_updates(
-    served: tuple[NbshelfServer, str], ledger: Ledger
-) -> None:
+def test_revoke_wins_over_racing_updates(served: tuple[NbshelfServer, str], ledger: Ledger) -> None:
     srv, kind = served
     served_again = 0
     not_revoked = 0
@@ -92,8 +90,9 @@ def test_revoke_wins_over_racing_updates(
         save(srv, path, notebook("print('v2')", "second-version\n"))
         start = threading.Barrier(UPDATERS + 1)
 
-        def act(what: str, share: dict[str, Any] = share,
-                start: threading.Barrier = start) -> tuple[str, int]:
+        def act(
+            what: str, share: dict[str, Any] = share, start: threading.Barrier = start
+        ) -> tuple[str, int]:
             start.wait(timeout=60)
             sid = share["id"]
             if what == "delete":
@@ -128,8 +127,10 @@ def test_revoke_wins_over_racing_updates(
         again = srv.api("POST", f"/nbshelf/api/shares/{share['id']}/update")
         assert again.status_code == 409
         assert anonymous(share["urls"]["html"]).status_code == 404
-    print(f"\n{kind} shares on {srv.store or 'local'}: {ROUNDS} rounds, {codes}, "
-          f"{len(withdrawn)} updates withdrawn after publishing")
+    print(
+        f"\n{kind} shares on {srv.store or 'local'}: {ROUNDS} rounds, {codes}, "
+        f"{len(withdrawn)} updates withdrawn after publishing"
+    )
     ledger.add("conflicts_detected", f"share update racing its revoke ({kind} link)", ROUNDS)
     ledger.saves(f"share updates racing a revoke ({kind} link)", ROUNDS * UPDATERS)
     assert served_again == 0, f"{served_again} revoked links still served"

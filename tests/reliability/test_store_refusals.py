@@ -97,8 +97,9 @@ def test_rename_whose_source_may_not_be_deleted_is_403_saying_both_copies_exist(
         denied(r, "delete")
         assert srv.api("GET", "/api/contents/work/c.ipynb").status_code == 200
         # what the key may do still works
-        r = srv.api("PUT", "/api/contents/new.ipynb",
-                    json={"type": "notebook", "content": notebook()})
+        r = srv.api(
+            "PUT", "/api/contents/new.ipynb", json={"type": "notebook", "content": notebook()}
+        )
         assert r.status_code == 201, r.text
     finally:
         srv.stop()
@@ -113,8 +114,9 @@ def test_a_read_only_key_gets_403_naming_the_write(
     srv = s3_server(tmp_path / "root", moto_iam, "readonly", bucket)
     try:
         assert srv.api("GET", "/api/contents/plain.ipynb").status_code == 200
-        r = srv.api("PUT", "/api/contents/plain.ipynb",
-                    json={"type": "notebook", "content": notebook()})
+        r = srv.api(
+            "PUT", "/api/contents/plain.ipynb", json={"type": "notebook", "content": notebook()}
+        )
         denied(r, "write")
         r = srv.api("PUT", "/api/contents/newdir", json={"type": "directory"})
         denied(r, "write")
@@ -147,8 +149,7 @@ def test_swift_acl_refusals_are_403_naming_the_operation(
 ) -> None:
     srv = swift_read_only
     assert srv.api("GET", "/api/contents/kept.ipynb").status_code == 200
-    r = srv.api("PUT", "/api/contents/kept.ipynb",
-                json={"type": "notebook", "content": notebook()})
+    r = srv.api("PUT", "/api/contents/kept.ipynb", json={"type": "notebook", "content": notebook()})
     message = denied(r, "write")
     assert "test:tester3" in message and "testing3" not in message
     r = srv.api("PATCH", "/api/contents/kept.ipynb", json={"path": "moved.ipynb"})

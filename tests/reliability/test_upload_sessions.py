@@ -68,12 +68,17 @@ def served(
         moto = request.getfixturevalue("moto_server")
         bucket = f"uploads-{uuid.uuid4().hex[:8]}"
         creds = {"aws_access_key_id": moto.access_key, "aws_secret_access_key": moto.secret_key}
-        boto3.client("s3", endpoint_url=moto.endpoint, region_name="us-east-1", **creds
-                     ).create_bucket(Bucket=bucket)
-        env.update(clean_env(
-            AWS_ACCESS_KEY_ID=moto.access_key, AWS_SECRET_ACCESS_KEY=moto.secret_key,
-            AWS_ENDPOINT_URL_S3=moto.endpoint, AWS_REGION="us-east-1",
-        ))
+        boto3.client(
+            "s3", endpoint_url=moto.endpoint, region_name="us-east-1", **creds
+        ).create_bucket(Bucket=bucket)
+        env.update(
+            clean_env(
+                AWS_ACCESS_KEY_ID=moto.access_key,
+                AWS_SECRET_ACCESS_KEY=moto.secret_key,
+                AWS_ENDPOINT_URL_S3=moto.endpoint,
+                AWS_REGION="us-east-1",
+            )
+        )
         env["NBSHELF_SPOOL_DIR"] = str(spool)
         store = f"s3://{bucket}/pre"
     srv = NbshelfServer(
@@ -93,9 +98,7 @@ def put_chunk(
         "chunk": chunk,
         "content": base64.b64encode(data).decode(),
     }
-    return session.put(
-        f"{srv.url}/api/contents/{path}", json=body, headers=srv.headers, timeout=60
-    )
+    return session.put(f"{srv.url}/api/contents/{path}", json=body, headers=srv.headers, timeout=60)
 
 
 def stored(srv: NbshelfServer, path: str) -> bytes | None:
@@ -142,8 +145,13 @@ def test_concurrent_uploads_to_one_path_each_land_whole_or_fail_4xx(
         start = threading.Barrier(CLIENTS)
         outcome: dict[int, tuple[str, int]] = {}
 
-        def client(i: int, files: list[bytes] = files, path: str = path,
-                   start: threading.Barrier = start, outcome: dict = outcome) -> None:
+        def client(
+            i: int,
+            files: list[bytes] = files,
+            path: str = path,
+            start: threading.Barrier = start,
+            outcome: dict = outcome,
+        ) -> None:
             with requests.Session() as s:
                 start.wait(timeout=60)
                 for n, part in chunks_of(files[i]):
@@ -165,8 +173,10 @@ def test_concurrent_uploads_to_one_path_each_land_whole_or_fail_4xx(
             mixed += 1
         landed += len(winners)
         refused += CLIENTS - len(winners)
-    print(f"\nuploads racing: {ROUNDS} rounds x {CLIENTS} clients: {landed} landed whole, "
-          f"{refused} refused (4xx), {mixed} mixed")
+    print(
+        f"\nuploads racing: {ROUNDS} rounds x {CLIENTS} clients: {landed} landed whole, "
+        f"{refused} refused (4xx), {mixed} mixed"
+    )
     ledger.saves("chunked uploads racing to one path", ROUNDS * CLIENTS)
     ledger.add("conflicts_detected", "racing upload of a path in progress refused (409)", refused)
     ledger.lost("chunked uploads racing to one path", mixed * CHUNK)
@@ -209,8 +219,11 @@ def test_unfinished_uploads_are_bounded_hold_no_fd_and_the_server_keeps_answerin
     # the rest of the server answers: status, a save, a whole chunked upload elsewhere
     assert srv.api("GET", "/api/status").status_code == 200
     assert srv.api("GET", "/nbshelf/api/status").status_code == 200
-    r = srv.api("PUT", "/api/contents/after.txt",
-                json={"type": "file", "format": "text", "content": "still here"})
+    r = srv.api(
+        "PUT",
+        "/api/contents/after.txt",
+        json={"type": "file", "format": "text", "content": "still here"},
+    )
     assert r.status_code in (200, 201), r.text
     # finishing one pending upload makes room for another
     assert put_chunk(srv, "flood/f0.bin", -1, b"end").status_code in (200, 201)

@@ -43,15 +43,26 @@ from typing import Any
 from . import free_port
 
 MODES = ("pass", "refuse", "reset", "delay", "status", "cut_request", "cut_response", "pause")
-_REASONS = {429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
 
 
 class FaultProxy:
     """Forward ``host:port`` -> ``upstream``, with the fault of the current mode."""
 
-    def __init__(self, upstream_host: str, upstream_port: int, *, host: str = "127.0.0.1",
-                 port: int | None = None) -> None:
+    def __init__(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
         self.host = host
         self.port = port or free_port(host)
@@ -170,7 +181,8 @@ class FaultProxy:
                 client.sendall(
                     f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
                     f"Content-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
-                    "Connection: close\r\n\r\n".encode() + body
+                    "Connection: close\r\n\r\n".encode()
+                    + body
                 )
             _close(client)
             return
@@ -186,8 +198,9 @@ class FaultProxy:
         upstream.settimeout(None)
         self._track(upstream)
         pair = (client, upstream)
-        threading.Thread(target=self._pump, args=(client, upstream, "up", pair),
-                         daemon=True).start()
+        threading.Thread(
+            target=self._pump, args=(client, upstream, "up", pair), daemon=True
+        ).start()
         self._pump(upstream, client, "down", pair)
 
     def _current(self) -> tuple[str, dict[str, Any], int]:
@@ -197,8 +210,13 @@ class FaultProxy:
                 self._changed.wait(0.5)
             return self.mode, self.params, self._generation
 
-    def _pump(self, src: socket.socket, dst: socket.socket, direction: str,
-              pair: tuple[socket.socket, socket.socket]) -> None:
+    def _pump(
+        self,
+        src: socket.socket,
+        dst: socket.socket,
+        direction: str,
+        pair: tuple[socket.socket, socket.socket],
+    ) -> None:
         gen, sent = -1, 0  # bytes forwarded this way since the mode last changed
         cut_mode = "cut_request" if direction == "up" else "cut_response"
         try:
@@ -217,8 +235,9 @@ class FaultProxy:
                     self._spend()
                     for s in pair:  # a reset on both sides: nothing more gets through
                         with contextlib.suppress(OSError):
-                            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                         struct.pack("ii", 1, 0))
+                            s.setsockopt(
+                                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                            )
                         _close(s)
                     return
                 dst.sendall(data)

@@ -59,8 +59,9 @@ class KeystoneServer:
             steps = [
                 self._manage("db_sync"),
                 self._manage("fernet_setup", "--keystone-user", user, "--keystone-group", group),
-                self._manage("credential_setup", "--keystone-user", user, "--keystone-group",
-                             group),
+                self._manage(
+                    "credential_setup", "--keystone-user", user, "--keystone-group", group
+                ),
             ]
             for p in steps:
                 if p.wait() != 0:
@@ -69,17 +70,35 @@ class KeystoneServer:
             sqlite3.connect(db).execute("PRAGMA journal_mode=WAL").close()
         out = open(log / "public.out", "ab")  # noqa: SIM115 - kept by the child
         self.proc = subprocess.Popen(
-            ["keystone-wsgi-public", "--host", "127.0.0.1", "--port", str(self.port), "--",
-             "--config-file", str(conf)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            [
+                "keystone-wsgi-public",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--",
+                "--config-file",
+                str(conf),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         out.close()
         try:
             boot = self._manage(
-                "bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
-                "--bootstrap-admin-url", self.v3, "--bootstrap-internal-url", self.v3,
-                "--bootstrap-public-url", self.v3, "--bootstrap-region-id", "RegionOne",
+                "bootstrap",
+                "--bootstrap-password",
+                ADMIN_PASSWORD,
+                "--bootstrap-admin-url",
+                self.v3,
+                "--bootstrap-internal-url",
+                self.v3,
+                "--bootstrap-public-url",
+                self.v3,
+                "--bootstrap-region-id",
+                "RegionOne",
             )
             deadline = time.monotonic() + timeout
             while True:
@@ -123,10 +142,17 @@ class KeystoneServer:
 
     # ------------------------------------------------------------------ API helpers
     def token(self, user: str, password: str, project: str) -> tuple[str, dict[str, Any]]:
-        body = {"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": user, "password": password, "domain": {"id": "default"}}}},
-            "scope": {"project": {"name": project, "domain": {"id": "default"}}}}}
+        body = {
+            "auth": {
+                "identity": {
+                    "methods": ["password"],
+                    "password": {
+                        "user": {"name": user, "password": password, "domain": {"id": "default"}}
+                    },
+                },
+                "scope": {"project": {"name": project, "domain": {"id": "default"}}},
+            }
+        }
         r = requests.post(f"{self.v3}/auth/tokens", json=body, timeout=30)
         r.raise_for_status()
         return r.headers["X-Subject-Token"], r.json()["token"]
@@ -135,17 +161,22 @@ class KeystoneServer:
         return {"X-Auth-Token": self.token("admin", ADMIN_PASSWORD, "admin")[0]}
 
     def revoke(self, token: str) -> None:
-        r = requests.delete(f"{self.v3}/auth/tokens", timeout=30,
-                            headers={**self.admin_headers(), "X-Subject-Token": token})
+        r = requests.delete(
+            f"{self.v3}/auth/tokens",
+            timeout=30,
+            headers={**self.admin_headers(), "X-Subject-Token": token},
+        )
         r.raise_for_status()
 
-    def application_credential(self, user: str, password: str, project: str, name: str
-                               ) -> tuple[str, str]:
+    def application_credential(
+        self, user: str, password: str, project: str, name: str
+    ) -> tuple[str, str]:
         """(id, secret) of a new application credential of ``user`` on ``project``."""
         tok, data = self.token(user, password, project)
         r = requests.post(
             f"{self.v3}/users/{data['user']['id']}/application_credentials",
-            headers={"X-Auth-Token": tok}, timeout=30,
+            headers={"X-Auth-Token": tok},
+            timeout=30,
             json={"application_credential": {"name": name}},
         )
         r.raise_for_status()
@@ -155,19 +186,32 @@ class KeystoneServer:
     def register_swift(self, endpoint: str) -> None:
         """The object-store service and its endpoints, pointing at ``endpoint``."""
         h = self.admin_headers()
-        svc = self._find_or_create(h, "services", "swift",
-                                   {"name": "swift", "type": "object-store", "enabled": True})
+        svc = self._find_or_create(
+            h, "services", "swift", {"name": "swift", "type": "object-store", "enabled": True}
+        )
         for iface in ("public", "internal", "admin"):
-            requests.post(f"{self.v3}/endpoints", headers=h, timeout=30, json={"endpoint": {
-                "service_id": svc["id"], "interface": iface, "region_id": "RegionOne",
-                "url": endpoint + "/v1/AUTH_%(project_id)s"}}).raise_for_status()
+            requests.post(
+                f"{self.v3}/endpoints",
+                headers=h,
+                timeout=30,
+                json={
+                    "endpoint": {
+                        "service_id": svc["id"],
+                        "interface": iface,
+                        "region_id": "RegionOne",
+                        "url": endpoint + "/v1/AUTH_%(project_id)s",
+                    }
+                },
+            ).raise_for_status()
 
     # ------------------------------------------------------------------ internals
     def _manage(self, *args: str) -> subprocess.Popen[bytes]:
         out = open(self.data / "log" / "manage.out", "ab")  # noqa: SIM115
         p = subprocess.Popen(
             ["keystone-manage", "--config-file", str(self.data / "keystone.conf"), *args],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         out.close()
         return p
@@ -201,10 +245,12 @@ password_hash_rounds = 4
 """)
         return conf
 
-    def _find_or_create(self, h: dict[str, str], kind: str, name: str,
-                        body: dict[str, Any], **filters: str) -> dict[str, Any]:
-        r = requests.get(f"{self.v3}/{kind}", headers=h, params={"name": name, **filters},
-                         timeout=30)
+    def _find_or_create(
+        self, h: dict[str, str], kind: str, name: str, body: dict[str, Any], **filters: str
+    ) -> dict[str, Any]:
+        r = requests.get(
+            f"{self.v3}/{kind}", headers=h, params={"name": name, **filters}, timeout=30
+        )
         r.raise_for_status()
         items = r.json()[kind]
         if items:
@@ -215,22 +261,45 @@ password_hash_rounds = 4
 
     def _setup(self) -> None:
         h = self.admin_headers()
-        roles = {n: self._find_or_create(h, "roles", n, {"name": n})
-                 for n in ("admin", "member", "reader", "ResellerAdmin", "service")}
-        service = self._find_or_create(h, "projects", "service",
-                                       {"name": "service", "domain_id": "default"})
+        roles = {
+            n: self._find_or_create(h, "roles", n, {"name": n})
+            for n in ("admin", "member", "reader", "ResellerAdmin", "service")
+        }
+        service = self._find_or_create(
+            h, "projects", "service", {"name": "service", "domain_id": "default"}
+        )
         demo = self._find_or_create(h, "projects", "demo", {"name": "demo", "domain_id": "default"})
-        swift = self._find_or_create(h, "users", "swift", {
-            "name": "swift", "password": "swiftpass", "domain_id": "default",
-            "default_project_id": service["id"]})
-        user = self._find_or_create(h, "users", "demo", {
-            "name": "demo", "password": "demopass", "domain_id": "default",
-            "default_project_id": demo["id"]})
-        for project, who, role in ((service, swift, "admin"), (service, swift, "service"),
-                                   (demo, user, "member")):
+        swift = self._find_or_create(
+            h,
+            "users",
+            "swift",
+            {
+                "name": "swift",
+                "password": "swiftpass",
+                "domain_id": "default",
+                "default_project_id": service["id"],
+            },
+        )
+        user = self._find_or_create(
+            h,
+            "users",
+            "demo",
+            {
+                "name": "demo",
+                "password": "demopass",
+                "domain_id": "default",
+                "default_project_id": demo["id"],
+            },
+        )
+        for project, who, role in (
+            (service, swift, "admin"),
+            (service, swift, "service"),
+            (demo, user, "member"),
+        ):
             requests.put(
                 f"{self.v3}/projects/{project['id']}/users/{who['id']}/roles/{roles[role]['id']}",
-                headers=h, timeout=30,
+                headers=h,
+                timeout=30,
             ).raise_for_status()
         self.demo_project_id = demo["id"]
 

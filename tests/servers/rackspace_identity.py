@@ -108,9 +108,13 @@ class RackspaceIdentity:
             return 404, {"itemNotFound": {"code": 404, "message": "Resource not found"}}
         rax = auth.get("RAX-KSKEY:apiKeyCredentials")
         pw = auth.get("passwordCredentials")
-        self.requests.append({"kind": "apiKey" if rax else "password" if pw else "?",
-                              "tenantName": auth.get("tenantName"),
-                              "tenantId": auth.get("tenantId")})
+        self.requests.append(
+            {
+                "kind": "apiKey" if rax else "password" if pw else "?",
+                "tenantName": auth.get("tenantName"),
+                "tenantId": auth.get("tenantId"),
+            }
+        )
         if rax:
             ok = self.users.get(rax.get("username")) == rax.get("apiKey")
             user = rax.get("username")
@@ -133,8 +137,12 @@ class RackspaceIdentity:
                 "name": "cloudFiles",
                 "type": "object-store",
                 "endpoints": [
-                    {"region": region, "tenantId": self.tenant_name, "publicURL": url,
-                     "internalURL": url}
+                    {
+                        "region": region,
+                        "tenantId": self.tenant_name,
+                        "publicURL": url,
+                        "internalURL": url,
+                    }
                     for region, url in sorted(self.endpoints.items())
                 ],
             },
@@ -179,9 +187,9 @@ class RackspaceIdentity:
 
     def _cdn_manage(self, handler: BaseHTTPRequestHandler, method: str) -> None:
         prefix = f"/cdn-mgmt/v1/{self.tenant_name}/"
-        container = handler.path.split("?", 1)[0][len(prefix) :] if handler.path.startswith(
-            prefix
-        ) else ""
+        container = (
+            handler.path.split("?", 1)[0][len(prefix) :] if handler.path.startswith(prefix) else ""
+        )
         status, headers = 404, {}
         if not container or "/" in container:
             status = 404

@@ -167,7 +167,7 @@ def filter_factory(global_conf, **local_conf):
 # Points swift at DATA/etc/swift.conf (it reads /etc/swift/swift.conf otherwise),
 # logs to stderr (swift closes stderr and logs to syslog otherwise), and
 # monkey-patches first (eventlet's late patching costs ~0.7 s per server).
-_RUN_PY = r'''
+_RUN_PY = r"""
 import logging, os, sys
 import eventlet.patcher
 eventlet.patcher.monkey_patch(all=False, socket=True, select=True, thread=True)
@@ -195,10 +195,10 @@ except ImportError:
     pass
 from swift.common.wsgi import run_wsgi
 sys.exit(run_wsgi(conf_path, section, verbose=True))
-'''
+"""
 
 # swift-ring-builder costs ~1.5 s a call: build the three rings in one process.
-_RINGS_PY = r'''
+_RINGS_PY = r"""
 import os, sys
 from swift.common.ring import RingBuilder
 etc, host = sys.argv[1], sys.argv[2]
@@ -210,7 +210,7 @@ for name in ('account', 'container', 'object'):
                'device': 'd1', 'weight': 1.0, 'meta': ''})
     b.rebalance()
     b.get_ring().save(os.path.join(etc, '%s.ring.gz' % name))
-'''
+"""
 
 _COMMON = """[DEFAULT]
 bind_ip = {host}

@@ -61,8 +61,9 @@ def test_a_username_cannot_leave_its_prefix(bad: str) -> None:
 def test_swift_container_may_hold_the_username_others_not() -> None:
     store = SwiftStore.from_url("swift://nb-{username}/p", for_user="cy", **SWIFT)
     assert store.container == "nb-cy" and store.prefix == "p/"
-    legacy = SwiftStore.from_url("swift://", container_name="box-{username}", for_user="cy",
-                                 **SWIFT)
+    legacy = SwiftStore.from_url(
+        "swift://", container_name="box-{username}", for_user="cy", **SWIFT
+    )
     assert legacy.container == "box-cy"
     with pytest.raises(StoreError, match="part of the prefix"):
         open_store("s3://b-{username}/p", for_user="cy", **S3)
@@ -71,7 +72,8 @@ def test_swift_container_may_hold_the_username_others_not() -> None:
 def test_the_manager_applies_the_same_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTERHUB_USER", "dora")
     cm = ShelfContentsManager(
-        store_url="memory://mgr/{username}", prefix="users/{username}",
+        store_url="memory://mgr/{username}",
+        prefix="users/{username}",
         store_options={"prefix": "opt"},
     )
     assert cm.store.prefix == "dora/opt/users/dora/"

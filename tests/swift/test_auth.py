@@ -42,7 +42,9 @@ async def test_tempauth_from_the_st_environment(swift_server, container):
 async def test_explicit_storage_url_and_token(swift_server, container):
     token = token_for(swift_server)
     s = SwiftStore.from_url(
-        f"swift://{container}", storage_url=swift_server.storage_url("test"), auth_token=token,
+        f"swift://{container}",
+        storage_url=swift_server.storage_url("test"),
+        auth_token=token,
         environ={},
     )
     assert s.config.auth_version == "token"
@@ -73,8 +75,12 @@ async def test_unreachable_swift_is_unavailable(container):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again: nothing listens there
     s = SwiftStore.from_url(
-        f"swift://{container}", auth_url=f"http://127.0.0.1:{port}/auth/v1.0",
-        account_name="test:tester", account_key="testing", environ={}, retries=0,
+        f"swift://{container}",
+        auth_url=f"http://127.0.0.1:{port}/auth/v1.0",
+        account_name="test:tester",
+        account_key="testing",
+        environ={},
+        retries=0,
     )
     with pytest.raises(Unavailable) as e:
         await s.check()
@@ -83,8 +89,7 @@ async def test_unreachable_swift_is_unavailable(container):
 
 
 async def test_user_without_rights_and_container_creation_refused(swift_server, container):
-    admin = swiftclient.Connection(authurl=swift_server.auth_url, user="test:tester",
-                                   key="testing")
+    admin = swiftclient.Connection(authurl=swift_server.auth_url, user="test:tester", key="testing")
     s = SwiftStore.from_url(
         f"swift://{container}",
         **tempauth_options(swift_server, account_name="test:tester3", account_key="testing3"),
@@ -166,8 +171,11 @@ async def test_event_loop_keeps_running_during_a_slow_request(container):
 
     threading.Thread(target=serve, daemon=True).start()
     s = SwiftStore.from_url(
-        f"swift://{container}", storage_url=f"http://127.0.0.1:{port}/v1/AUTH_x",
-        auth_token="tok", environ={}, retries=0,
+        f"swift://{container}",
+        storage_url=f"http://127.0.0.1:{port}/v1/AUTH_x",
+        auth_token="tok",
+        environ={},
+        retries=0,
     )
     ticks = 0
 
@@ -198,7 +206,9 @@ def rackspace(swift_server):
         "DFW": storage,
         "ORD": storage.replace("127.0.0.1", "localhost"),
         "LON": "http://127.0.0.1:9/v1/MossoCloudFS_123456",
-        "IAD": storage, "SYD": storage, "HKG": storage,
+        "IAD": storage,
+        "SYD": storage,
+        "HKG": storage,
     }
     with RackspaceIdentity(swift_server.auth_url, endpoints) as ident:
         yield ident
@@ -206,8 +216,13 @@ def rackspace(swift_server):
 
 async def test_rackspace_region_chooses_the_catalog_endpoint(rackspace, swift_server, container):
     # the names Bookstore users wrote
-    opts = dict(account_name="rackuser", account_key="rack-api-key-0123",
-                container_name=container, auth_endpoint=rackspace.url, environ={})
+    opts = dict(
+        account_name="rackuser",
+        account_key="rack-api-key-0123",
+        container_name=container,
+        auth_endpoint=rackspace.url,
+        environ={},
+    )
     dfw = SwiftStore.from_url("swift://", region="DFW", **opts)
     assert dfw.config.auth_version == "rackspace" and dfw.config.service_name == "cloudFiles"
     await dfw.check()
@@ -228,23 +243,34 @@ async def test_rackspace_region_chooses_the_catalog_endpoint(rackspace, swift_se
 
 async def test_rackspace_default_identity_and_errors(rackspace, container):
     s = SwiftStore.from_url(
-        f"swift://{container}", account_name="rackuser", account_key="k", region="DFW",
+        f"swift://{container}",
+        account_name="rackuser",
+        account_key="k",
+        region="DFW",
         environ={},
     )
     assert s.config.auth_url == "https://identity.api.rackspacecloud.com/v2.0"
     with pytest.raises(StoreError, match="region"):
-        SwiftStore.from_url(f"swift://{container}", account_name="u", account_key="k",
-                            environ={})
+        SwiftStore.from_url(f"swift://{container}", account_name="u", account_key="k", environ={})
     nowhere = SwiftStore.from_url(
-        f"swift://{container}", account_name="rackuser", account_key="rack-api-key-0123",
-        region="XYZ", auth_endpoint=rackspace.url, auth_version="rackspace", environ={},
+        f"swift://{container}",
+        account_name="rackuser",
+        account_key="rack-api-key-0123",
+        region="XYZ",
+        auth_endpoint=rackspace.url,
+        auth_version="rackspace",
+        environ={},
     )
     with pytest.raises(StoreError) as e:
         await nowhere.check()
     assert "region XYZ" in str(e.value) and "DFW" in str(e.value)
     wrong = SwiftStore.from_url(
-        f"swift://{container}", account_name="rackuser", account_key="WRONG-api-key",
-        region="DFW", auth_endpoint=rackspace.url, environ={},
+        f"swift://{container}",
+        account_name="rackuser",
+        account_key="WRONG-api-key",
+        region="DFW",
+        auth_endpoint=rackspace.url,
+        environ={},
     )
     with pytest.raises(AuthFailed) as e:
         await wrong.check()
@@ -254,14 +280,23 @@ async def test_rackspace_default_identity_and_errors(rackspace, container):
         await store.close()
 
 
-@pytest.mark.parametrize("tenant", [{"tenant_name": "MossoCloudFS_123456"},
-                                    {"tenant_id": "123456"}])
+@pytest.mark.parametrize(
+    "tenant", [{"tenant_name": "MossoCloudFS_123456"}, {"tenant_id": "123456"}]
+)
 async def test_keystone_v2_password_with_tenant(rackspace, container, tenant):
     """Keystone v2.0 (older clouds), through the same stand-in identity service."""
-    env = {"OS_AUTH_URL": rackspace.url, "OS_USERNAME": "v2user", "OS_PASSWORD": "v2-password",
-           "OS_REGION_NAME": "DFW"}
-    env.update({("OS_TENANT_NAME" if "tenant_name" in tenant else "OS_TENANT_ID"): v
-                for v in tenant.values()})
+    env = {
+        "OS_AUTH_URL": rackspace.url,
+        "OS_USERNAME": "v2user",
+        "OS_PASSWORD": "v2-password",
+        "OS_REGION_NAME": "DFW",
+    }
+    env.update(
+        {
+            ("OS_TENANT_NAME" if "tenant_name" in tenant else "OS_TENANT_ID"): v
+            for v in tenant.values()
+        }
+    )
     s = SwiftStore.from_url(f"swift://{container}", environ=env)
     assert s.config.auth_version == "2"
     await s.check()
@@ -280,7 +315,9 @@ async def test_server_side_counts_include_auth(swift_server, container):
     s = SwiftStore.from_url(f"swift://{container}", **tempauth_options(swift_server))
     await s.check()
     await s.put("a", b"")
-    assert server_counts(swift_server, container) == s.requests.snapshot() == {
-        "AUTH": 1, "HEAD": 1, "PUT": 2
-    }
+    assert (
+        server_counts(swift_server, container)
+        == s.requests.snapshot()
+        == {"AUTH": 1, "HEAD": 1, "PUT": 2}
+    )
     await s.close()

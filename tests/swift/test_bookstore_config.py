@@ -37,9 +37,13 @@ RAX_KEY = "rack-api-key-0123"  # the stand-in's API key for rackuser: never in a
 
 @pytest.fixture
 def identity(swift_server: SwiftServer) -> Iterator[RackspaceIdentity]:
-    with RackspaceIdentity(swift_server.auth_url, {
-        "DFW": swift_server.storage_url("test"), "ORD": "http://127.0.0.1:9/v1/AUTH_x",
-    }) as ident:
+    with RackspaceIdentity(
+        swift_server.auth_url,
+        {
+            "DFW": swift_server.storage_url("test"),
+            "ORD": "http://127.0.0.1:9/v1/AUTH_x",
+        },
+    ) as ident:
         yield ident
 
 
@@ -72,13 +76,17 @@ def objects(swift: SwiftServer, container: str) -> list[str]:
 
 
 def test_cloudfiles_config_as_written(swift_server, identity, tmp_path):
-    srv = serve_with_old_config(tmp_path, f"""
+    srv = serve_with_old_config(
+        tmp_path,
+        f"""
 c.NotebookApp.notebook_manager_class = 'bookstore.cloudfiles.CloudFilesNotebookManager'
 c.CloudFilesNotebookManager.account_name = 'rackuser'
 c.CloudFilesNotebookManager.account_key = '{RAX_KEY}'
 c.CloudFilesNotebookManager.container_name = u'bookstore-rax'
 c.CloudFilesNotebookManager.region = u'DFW'
-""", {"NBSHELF_RACKSPACE_IDENTITY_URL": identity.url})
+""",
+        {"NBSHELF_RACKSPACE_IDENTITY_URL": identity.url},
+    )
     try:
         status = save_and_read_back(srv)
     finally:
@@ -97,7 +105,9 @@ c.CloudFilesNotebookManager.region = u'DFW'
 
 
 def test_openstack_manager_keystone_v2_via_contents_manager_class(swift_server, identity, tmp_path):
-    srv = serve_with_old_config(tmp_path, f"""
+    srv = serve_with_old_config(
+        tmp_path,
+        f"""
 c.NotebookApp.contents_manager_class = 'bookstore.openstack.OpenStackNotebookManager'
 c.OpenStackNotebookManager.auth_endpoint = '{identity.url}'
 c.OpenStackNotebookManager.account_name = 'v2user'
@@ -105,22 +115,29 @@ c.OpenStackNotebookManager.account_key = 'v2-password'
 c.OpenStackNotebookManager.tenant_name = 'MossoCloudFS_123456'
 c.OpenStackNotebookManager.region = 'DFW'
 c.OpenStackNotebookManager.container_name = 'bookstore-v2'
-""", {})
+""",
+        {},
+    )
     try:
         status = save_and_read_back(srv)
     finally:
         srv.stop()
     assert status["contents_manager"] == "OpenStackNotebookManager"
     assert objects(swift_server, "bookstore-v2") == ["old-config.ipynb"]
-    assert identity.requests[-1] == {"kind": "password", "tenantName": "MossoCloudFS_123456",
-                                     "tenantId": None}
+    assert identity.requests[-1] == {
+        "kind": "password",
+        "tenantName": "MossoCloudFS_123456",
+        "tenantId": None,
+    }
     assert "NotebookApp.contents_manager_class is deprecated" in srv.log()
     assert "v2-password" not in srv.log()
 
 
 @pytest.mark.keystone
 def test_keystone_manager_on_the_real_keystone(keystone_server, keystone_swift, tmp_path):
-    srv = serve_with_old_config(tmp_path, f"""
+    srv = serve_with_old_config(
+        tmp_path,
+        f"""
 c.NotebookApp.notebook_manager_class = 'bookstore.KeystoneNotebookManager'
 c.KeystoneNotebookManager.auth_endpoint = '{keystone_server.v3}'
 c.KeystoneNotebookManager.account_name = 'demo'
@@ -128,7 +145,9 @@ c.KeystoneNotebookManager.account_key = 'demopass'
 c.KeystoneNotebookManager.tenant_name = 'demo'
 c.KeystoneNotebookManager.region = 'RegionOne'
 c.KeystoneNotebookManager.container_name = 'bookstore-ks'
-""", {})
+""",
+        {},
+    )
     try:
         status = save_and_read_back(srv)
     finally:
@@ -149,7 +168,10 @@ def test_bookstore_names_resolve_to_nbshelf_classes():
 
 def test_traits_build_the_swift_store(identity):
     cm = CloudFilesNotebookManager(
-        account_name="rackuser", account_key=RAX_KEY, container_name="c1", region="ord",
+        account_name="rackuser",
+        account_key=RAX_KEY,
+        container_name="c1",
+        region="ord",
         auth_endpoint=identity.url,
     )
     store = cm.store
@@ -180,8 +202,7 @@ def test_the_new_setting_wins_over_the_old_one(tmp_path, caplog):
         "c.NotebookApp.notebook_manager_class = 'bookstore.KeystoneNotebookManager'\n"
     )
     other = "jupyter_server.services.contents.largefilemanager.AsyncLargeFileManager"
-    app = _FakeServerApp(Config({"ServerApp": {"contents_manager_class": other}}),
-                         [str(tmp_path)])
+    app = _FakeServerApp(Config({"ServerApp": {"contents_manager_class": other}}), [str(tmp_path)])
     honour_legacy_config(app)
     assert app.contents_manager_class is ShelfContentsManager  # untouched
     assert "deprecated and ignored" in caplog.text
@@ -193,8 +214,7 @@ def test_old_section_is_brought_along_and_new_config_wins(tmp_path):
         "c.CloudFilesNotebookManager.container_name = 'from-old'\n"
         "c.CloudFilesNotebookManager.region = 'LON'\n"
     )
-    app = _FakeServerApp(Config({"CloudFilesNotebookManager": {"region": "IAD"}}),
-                         [str(tmp_path)])
+    app = _FakeServerApp(Config({"CloudFilesNotebookManager": {"region": "IAD"}}), [str(tmp_path)])
     honour_legacy_config(app)
     assert app.contents_manager_class is CloudFilesNotebookManager
     assert app.config.CloudFilesNotebookManager.container_name == "from-old"

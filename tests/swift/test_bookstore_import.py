@@ -23,12 +23,28 @@ pytestmark = pytest.mark.swift
 
 def v3_notebook(source: str) -> bytes:
     """An IPython 1.x notebook (nbformat 3), as Bookstore stored them."""
-    return json.dumps({
-        "metadata": {"name": ""}, "nbformat": 3, "nbformat_minor": 0,
-        "worksheets": [{"cells": [{"cell_type": "code", "collapsed": False, "input": source,
-                                   "language": "python", "metadata": {}, "outputs": []}],
-                        "metadata": {}}],
-    }).encode()
+    return json.dumps(
+        {
+            "metadata": {"name": ""},
+            "nbformat": 3,
+            "nbformat_minor": 0,
+            "worksheets": [
+                {
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "collapsed": False,
+                            "input": source,
+                            "language": "python",
+                            "metadata": {},
+                            "outputs": [],
+                        }
+                    ],
+                    "metadata": {},
+                }
+            ],
+        }
+    ).encode()
 
 
 def conn_for(swift: SwiftServer) -> swiftclient.Connection:
@@ -42,15 +58,30 @@ def old_container(swift_server: SwiftServer) -> tuple[str, dict[str, str]]:
     container = "bookstore-" + uuid.uuid4().hex[:8]
     conn = conn_for(swift_server)
     conn.put_container(container)
-    ids = {"analysis": str(uuid.uuid4()), "analysis2": str(uuid.uuid4()),
-           "notes": str(uuid.uuid4())}
-    for key, name, src in (("analysis", "Analysis", "a = 1"), ("analysis2", "Analysis", "a = 2"),
-                           ("notes", "Notes", "notes = 'v3'")):
-        conn.put_object(container, ids[key], v3_notebook(src), content_type="application/json",
-                        headers={"X-Object-Meta-Nbname": name})
+    ids = {
+        "analysis": str(uuid.uuid4()),
+        "analysis2": str(uuid.uuid4()),
+        "notes": str(uuid.uuid4()),
+    }
+    for key, name, src in (
+        ("analysis", "Analysis", "a = 1"),
+        ("analysis2", "Analysis", "a = 2"),
+        ("notes", "Notes", "notes = 'v3'"),
+    ):
+        conn.put_object(
+            container,
+            ids[key],
+            v3_notebook(src),
+            content_type="application/json",
+            headers={"X-Object-Meta-Nbname": name},
+        )
     for i, src in enumerate(("notes = 'v1'", "notes = 'v2'")):
-        conn.put_object(container, f"{ids['notes']}/checkpoints/{uuid.uuid4()}",
-                        v3_notebook(src), content_type="application/json")
+        conn.put_object(
+            container,
+            f"{ids['notes']}/checkpoints/{uuid.uuid4()}",
+            v3_notebook(src),
+            content_type="application/json",
+        )
         del i
     conn.put_object(container, "README.txt", b"not a notebook")
     return container, ids
@@ -59,8 +90,13 @@ def old_container(swift_server: SwiftServer) -> tuple[str, dict[str, str]]:
 def run_cli(swift: SwiftServer, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "ST_", "NBSHELF_"))}
     env.update(ST_AUTH=swift.auth_url, ST_USER="test:tester", ST_KEY="testing")
-    return subprocess.run([sys.executable, "-m", "nbshelf.cli", "import-bookstore", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "nbshelf.cli", "import-bookstore", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def names(swift: SwiftServer, container: str) -> list[str]:
@@ -75,8 +111,10 @@ def test_dry_run_prints_the_plan_and_writes_nothing(swift_server, old_container)
     assert names(swift_server, container) == before
     first, second = sorted((ids["analysis"], ids["analysis2"]))
     assert f"notebook  {first} 'Analysis' -> Analysis.ipynb" in r.stdout
-    assert (f"notebook  {second} 'Analysis' -> Analysis-{second.replace('-', '')[:8]}.ipynb"
-            "  (renamed: another Bookstore notebook has this name)") in r.stdout
+    assert (
+        f"notebook  {second} 'Analysis' -> Analysis-{second.replace('-', '')[:8]}.ipynb"
+        "  (renamed: another Bookstore notebook has this name)"
+    ) in r.stdout
     assert f"notebook  {ids['notes']} 'Notes' -> Notes.ipynb" in r.stdout
     assert r.stdout.count("  checkpoint ") == 2
     assert "ignored   README.txt" in r.stdout
@@ -93,14 +131,22 @@ async def test_import_copies_into_nbshelf_layout_and_keeps_originals(swift_serve
     after = names(swift_server, container)
     assert set(before) <= set(after)  # nothing deleted
     second = sorted((ids["analysis"], ids["analysis2"]))[1]
-    assert {"Analysis.ipynb", f"Analysis-{second.replace('-', '')[:8]}.ipynb",
-            "Notes.ipynb"} <= set(after)
+    assert {
+        "Analysis.ipynb",
+        f"Analysis-{second.replace('-', '')[:8]}.ipynb",
+        "Notes.ipynb",
+    } <= set(after)
     cps = [n for n in after if n.startswith(".nbshelf/checkpoints/Notes.ipynb/")]
     assert len(cps) == 2
 
     # nbshelf reads them: the v3 notebook is upgraded, its checkpoints listed and restorable
-    store = SwiftStore.from_url(f"swift://{container}", auth_url=swift_server.auth_url,
-                                account_name="test:tester", account_key="testing", environ={})
+    store = SwiftStore.from_url(
+        f"swift://{container}",
+        auth_url=swift_server.auth_url,
+        account_name="test:tester",
+        account_key="testing",
+        environ={},
+    )
     cm = ShelfContentsManager(store_instance=store)
     model = await cm.get("Notes.ipynb")
     assert model["content"]["nbformat"] == 4
@@ -109,11 +155,15 @@ async def test_import_copies_into_nbshelf_layout_and_keeps_originals(swift_serve
     assert len(listed) == 2
     await cm.checkpoints.restore_checkpoint(cm, listed[0]["id"], "Notes.ipynb")
     restored = await cm.get("Notes.ipynb")
-    assert [c["source"] for c in restored["content"]["cells"]] in (["notes = 'v1'"],
-                                                                   ["notes = 'v2'"])
+    assert [c["source"] for c in restored["content"]["cells"]] in (
+        ["notes = 'v1'"],
+        ["notes = 'v2'"],
+    )
     listing = await cm.get("")
     assert {e["name"] for e in listing["content"] if e["type"] == "notebook"} >= {
-        "Analysis.ipynb", "Notes.ipynb"}
+        "Analysis.ipynb",
+        "Notes.ipynb",
+    }
     await store.close()
 
     # a second run brings nothing twice
@@ -129,8 +179,9 @@ def test_import_into_another_container_with_skip(swift_server, old_container):
     target = container + "-new"
     conn_for(swift_server).put_container(target)
     conn_for(swift_server).put_object(target, "Notes.ipynb", b"{}")  # taken by another file
-    r = run_cli(swift_server, f"swift://{container}", "--to", f"swift://{target}",
-                "--on-collision", "skip")
+    r = run_cli(
+        swift_server, f"swift://{container}", "--to", f"swift://{target}", "--on-collision", "skip"
+    )
     assert r.returncode == 0, r.stderr
     assert "'Notes': Notes.ipynb already exists" in r.stdout
     got = names(swift_server, target)

@@ -41,9 +41,12 @@ async def test_v3_application_credential(keystone_server, keystone_swift, contai
     cred_id, secret = keystone_server.application_credential(
         "demo", "demopass", "demo", "nbshelf-" + container
     )
-    env = {"OS_AUTH_URL": keystone_server.v3, "OS_AUTH_TYPE": "v3applicationcredential",
-           "OS_APPLICATION_CREDENTIAL_ID": cred_id,
-           "OS_APPLICATION_CREDENTIAL_SECRET": secret}
+    env = {
+        "OS_AUTH_URL": keystone_server.v3,
+        "OS_AUTH_TYPE": "v3applicationcredential",
+        "OS_APPLICATION_CREDENTIAL_ID": cred_id,
+        "OS_APPLICATION_CREDENTIAL_SECRET": secret,
+    }
     s = SwiftStore.from_url(f"swift://{container}", environ=env)
     await s.check()
     await s.put("a.txt", b"via app credential")

@@ -83,8 +83,7 @@ def checkpoint_id(old_id: str, info_time: Any) -> str:
     return f"{info_time.strftime('%Y%m%dT%H%M%S%f')}Z-{short}"
 
 
-async def make_plan(source: ObjectStore, target: ObjectStore, on_collision: str = "rename"
-                    ) -> Plan:
+async def make_plan(source: ObjectStore, target: ObjectStore, on_collision: str = "rename") -> Plan:
     """Read the source (one LIST per page, one HEAD per notebook) and decide every copy."""
     plan = Plan()
     listing = await source.list_all("", delimiter=None)
@@ -113,8 +112,10 @@ async def make_plan(source: ObjectStore, target: ObjectStore, on_collision: str 
         if _same(existing, o.key):
             item.target, item.note = None, f"already imported as {name}"
         elif name in taken or existing is not None:
-            why = "another Bookstore notebook has this name" if name in taken else (
-                f"{name} already exists"
+            why = (
+                "another Bookstore notebook has this name"
+                if name in taken
+                else (f"{name} already exists")
             )
             if on_collision == "skip":
                 item.target, item.note = None, why
@@ -126,9 +127,12 @@ async def make_plan(source: ObjectStore, target: ObjectStore, on_collision: str 
             taken.add(item.target)
             for cp in sorted(checkpoints.get(o.key, []), key=lambda c: c.last_modified):
                 old_id = cp.key.rsplit("/", 1)[1]
-                item.checkpoints.append(Checkpoint(
-                    cp.key, checkpoint_folder(item.target) + checkpoint_id(old_id,
-                                                                           cp.last_modified)))
+                item.checkpoints.append(
+                    Checkpoint(
+                        cp.key,
+                        checkpoint_folder(item.target) + checkpoint_id(old_id, cp.last_modified),
+                    )
+                )
         plan.items.append(item)
     for nb_id, cps in checkpoints.items():
         if nb_id not in {o.key for o in notebooks}:
@@ -162,17 +166,26 @@ async def apply_plan(source: ObjectStore, target: ObjectStore, plan: Plan) -> in
             continue
         for cp in it.checkpoints:
             got = await source.get(cp.source)
-            await target.put(cp.target, got.data, content_type="application/x-ipynb+json",
-                             metadata={META_ORIGIN: cp.source})
+            await target.put(
+                cp.target,
+                got.data,
+                content_type="application/x-ipynb+json",
+                metadata={META_ORIGIN: cp.source},
+            )
         got = await source.get(it.source)
-        await target.put(it.target, got.data, content_type="application/x-ipynb+json",
-                         metadata={META_ORIGIN: it.source})
+        await target.put(
+            it.target,
+            got.data,
+            content_type="application/x-ipynb+json",
+            metadata={META_ORIGIN: it.source},
+        )
         copied += 1
     return copied
 
 
-async def run_import(source_url: str, target_url: str, dry_run: bool, on_collision: str,
-                     out: Any = None) -> int:
+async def run_import(
+    source_url: str, target_url: str, dry_run: bool, on_collision: str, out: Any = None
+) -> int:
     out = out or sys.stdout
     source = open_store(source_url)
     target = open_store(target_url) if target_url != source_url else source

@@ -87,9 +87,7 @@ class PathLocks:
         try:
             async with self._changed:
                 await self._changed.wait_for(
-                    lambda: not any(
-                        _under(w, path) for w in self._writes for path, _ in claims
-                    )
+                    lambda: not any(_under(w, path) for w in self._writes for path, _ in claims)
                 )
             yield
         finally:

@@ -40,8 +40,11 @@ BOOKSTORE_CLASSES: dict[str, type] = {
     "bookstore.openstack.OpenStackNotebookManager": OpenStackNotebookManager,
     "bookstore.OpenStackNotebookManager": OpenStackNotebookManager,
 }
-_SHELF_DEFAULTS = ("nbshelf.ShelfContentsManager", "nbshelf.contents.ShelfContentsManager",
-                   "nbshelf.contents.manager.ShelfContentsManager")
+_SHELF_DEFAULTS = (
+    "nbshelf.ShelfContentsManager",
+    "nbshelf.contents.ShelfContentsManager",
+    "nbshelf.contents.manager.ShelfContentsManager",
+)
 
 
 def class_path(cls: type) -> str:
@@ -127,27 +130,37 @@ def honour_legacy_config(serverapp: Any) -> None:
     try:
         cls = resolve(value)
     except Exception as e:
-        log.error("nbshelf: NotebookApp.%s = %r cannot be used (%s); set "
-                  "c.ServerApp.contents_manager_class instead", trait, value, e)
+        log.error(
+            "nbshelf: NotebookApp.%s = %r cannot be used (%s); set "
+            "c.ServerApp.contents_manager_class instead",
+            trait,
+            value,
+            e,
+        )
         return
     new = serverapp.config.get("ServerApp", Config()).get("contents_manager_class")
     new_name = new if isinstance(new, str) else class_path(new) if isinstance(new, type) else ""
     if new and new_name not in _SHELF_DEFAULTS and resolve(new) is not cls:
         log.warning(
             "nbshelf: NotebookApp.%s = %r is deprecated and ignored: "
-            "ServerApp.contents_manager_class = %r is set and wins", trait, value, new_name,
+            "ServerApp.contents_manager_class = %r is set and wins",
+            trait,
+            value,
+            new_name,
         )
         return
     log.warning(
         "nbshelf: NotebookApp.%s is deprecated (a Notebook < 7 / Bookstore setting): using "
         "%s for it. Write c.ServerApp.contents_manager_class = %r instead.",
-        trait, class_path(cls), class_path(cls),
+        trait,
+        class_path(cls),
+        class_path(cls),
     )
     # the class's own section (c.CloudFilesNotebookManager.*) from the old file; what the
     # loaded config says wins
-    sections = Config({
-        name: old[name] for name in [k.__name__ for k in cls.__mro__] if name in old
-    })
+    sections = Config(
+        {name: old[name] for name in [k.__name__ for k in cls.__mro__] if name in old}
+    )
     merged = Config()
     merged.merge(sections)
     merged.merge(serverapp.config)
