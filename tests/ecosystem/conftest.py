@@ -11,6 +11,7 @@ neighbouring images from the resources folder (the place nbconvert asks for them
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -53,6 +54,20 @@ class Served:
         r = self.api("PUT", f"/api/contents/{path}", json={"type": "notebook", "content": nb})
         assert r.status_code in (200, 201), r.text
         return dict(r.json())
+
+    def quiet(self, still: float = 3.0, limit: float = 150.0) -> None:
+        """Wait until the server has sent no store request for ``still`` seconds, before
+        counting requests: a collaboration room an earlier test of this shared server
+        left polls its file (1 HEAD a second) and may save until jupyter-collaboration's
+        ``document_cleanup_delay`` (60 s) after its last client left."""
+        deadline = time.monotonic() + limit
+        last, since = self.counts(), time.monotonic()
+        while time.monotonic() - since < still:
+            assert time.monotonic() < deadline, "the server never went quiet"
+            time.sleep(0.5)
+            now = self.counts()
+            if now != last:
+                last, since = now, time.monotonic()
 
     def folder(self, path: str) -> None:
         r = self.api("PUT", f"/api/contents/{path}", json={"type": "directory"})

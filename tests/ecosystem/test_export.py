@@ -113,6 +113,7 @@ def test_export_needs_no_local_file_on_object_stores(eco: Served) -> None:
         return
     path = f"{unique('plain')}.ipynb"
     eco.save(path, notebook("print('plain')"))
+    eco.quiet()
     before = eco.counts()
     r = eco.api("GET", f"/nbconvert/script/{path}")
     assert r.status_code == 200 and "print('plain')" in r.text

@@ -37,6 +37,7 @@ def test_requests_per_open_poll_save_with_jupytext(eco: Served) -> None:
     """Exact store requests with jupytext on (the cache's answers all younger than its
     age, see conftest). The local store is left out: there every probe is a stat."""
     eco.api("GET", "/api/contents")  # the root is listed (as the file browser does)
+    eco.quiet()
     save = eco.save_cost
     folder = unique("jt")
     before = eco.counts()
