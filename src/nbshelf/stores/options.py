@@ -76,6 +76,17 @@ class OptionReader:
             return False
         raise self._bad(name, value, "true or false")
 
+    def function(self, name: str, what: str = "a callable") -> Any:
+        """A callable option (a credential source, a link signer), or None; anything
+        else is an error naming ``what`` it must be (its value is never shown: it may
+        hold secrets)."""
+        value = self.raw(name)
+        if value is not None and not callable(value):
+            raise StoreError(
+                f"the {self.backend} store option {name} must be {what}, not {type(value).__name__}"
+            )
+        return value
+
     def _bad(self, name: str, value: Any, kind: str) -> StoreError:
         return StoreError(f"the {self.backend} store option {name}={value!r} must be {kind}")
 

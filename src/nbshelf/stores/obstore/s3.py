@@ -186,13 +186,8 @@ class S3Options:
     @classmethod
     def read(cls, location: StoreLocation, options: dict[str, Any]) -> S3Options:
         r = OptionReader("s3", options)
-        source = r.raw("credentials")
-        signer = r.raw("link_signer")
-        for name, value in (("credentials", source), ("link_signer", signer)):
-            if value is not None and not callable(value):
-                raise StoreError(
-                    f"the s3 store option {name} must be a callable, not {type(value).__name__}"
-                )
+        source = r.function("credentials")
+        signer = r.function("link_signer")
         base = ObstoreOptions.read(r)
         extra = r.rest()
         env: Mapping[str, str] | None = None

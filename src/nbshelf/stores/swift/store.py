@@ -225,18 +225,10 @@ class SwiftOptions:
     def read(cls, location: StoreLocation, options: dict[str, Any]) -> SwiftOptions:
         r = OptionReader("swift", options)
         environ = r.raw("environ")
-        source = r.raw("credentials")
-        if source is not None and not callable(source):
-            raise StoreError(
-                "the swift store option credentials must be a callable returning fresh "
-                f"credentials (env, expires_at), not {type(source).__name__}"
-            )
-        signer = r.raw("link_signer")
-        if signer is not None and not callable(signer):
-            raise StoreError(
-                "the swift store option link_signer must be a callable (full key, seconds) "
-                f"-> URL, not {type(signer).__name__}"
-            )
+        source = r.function(
+            "credentials", "a callable returning fresh credentials (env, expires_at)"
+        )
+        signer = r.function("link_signer", "a callable (full key, seconds) -> URL")
         copy_head = bool(r.flag("copy_head", False))
         common = CommonOptions.read(r)
         config = SwiftConfig.build(
