@@ -120,3 +120,23 @@ def test_copy_is_signed_here_only_with_static_keys_and_plain_config() -> None:
         "s3://b/p", secret_access_key="s", server_side_encryption="AES256", **common
     )
     assert sse.signs_requests and not sse._plain_config
+
+
+def test_requests_sent_beside_obstore_wait_as_long_as_obstore() -> None:
+    """The PUTs and COPYs nbshelf signs itself (httpx) take obstore's timeouts, so a
+    stalled answer is retried as soon as obstore's would be (a 30 s httpx default once
+    outlasted the save's 20 s deadline)."""
+    common = {"endpoint_url": "http://127.0.0.1:9000", "access_key_id": "k"}
+    store = S3Store.from_url(
+        "s3://b/p", secret_access_key="s", timeout="1m 30s", connect_timeout="1500ms", **common
+    )
+    timeout = store.http_client().timeout
+    assert (timeout.connect, timeout.read, timeout.write) == (1.5, 90.0, 90.0)
+    default = S3Store.from_url("s3://b/p", secret_access_key="s", **common).http_client()
+    assert (default.timeout.connect, default.timeout.read) == (5.0, 300.0)
+
+
+@pytest.mark.parametrize("bad", ["soon", "5 parsecs", "0s", "-1s"])
+def test_a_timeout_that_is_no_duration_is_a_clear_error(bad: str) -> None:
+    with pytest.raises(StoreError, match=r"timeout .* (is not a duration|longer than nothing)"):
+        S3Store.from_url("s3://b/p", endpoint_url="http://127.0.0.1:9000", timeout=bad)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 import math
 import mimetypes
+import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -63,6 +64,31 @@ RETRY = {"max_retries": 0, "retry_timeout": timedelta(seconds=15)}
 
 mimetypes.init()  # now, not on the event loop: the first guess_type reads /etc/mime.types
 
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zµ]*)\s*", re.IGNORECASE)
+_DURATION_UNIT = {
+    "ms": 1e-3, "msec": 1e-3, "millis": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9,
+    "": 1.0, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hrs": 3600.0, "hour": 3600.0, "hours": 3600.0,
+}  # fmt: skip
+
+
+def duration_seconds(text: str, name: str) -> float:
+    """A duration as obstore reads it (``"5s"``, ``"1500ms"``, ``"1m 30s"``) in seconds:
+    the requests nbshelf sends itself (httpx) wait as long as obstore's. A bare number is
+    seconds. Anything else is a :class:`StoreError` naming the option."""
+    total, pos, text = 0.0, 0, text.strip()
+    while pos < len(text):
+        m = _DURATION_PART.match(text, pos)
+        unit = m.group(2).lower() if m else None
+        if m is None or m.end() == pos or unit not in _DURATION_UNIT:
+            raise StoreError(f"{name} {text!r} is not a duration: write it as 30s, 1500ms or 5m")
+        total += float(m.group(1)) * _DURATION_UNIT[unit]
+        pos = m.end()
+    if total <= 0:
+        raise StoreError(f"{name} {text!r} must be longer than nothing: write it as 30s")
+    return total
+
 
 @dataclass(frozen=True)
 class ObstoreOptions:
@@ -84,6 +110,13 @@ class ObstoreOptions:
             upload_concurrency=r.integer("upload_concurrency", 2),
             connect_timeout=r.text("connect_timeout", default="5s") or "5s",
             timeout=r.text("timeout", default="300s") or "300s",
+        )
+
+    def timeouts(self) -> tuple[float, float]:
+        """(connect, request) timeouts in seconds, for requests sent beside obstore."""
+        return (
+            duration_seconds(self.connect_timeout, "connect_timeout"),
+            duration_seconds(self.timeout, "timeout"),
         )
 
     def client_options(self, allow_http: bool) -> dict[str, Any]:

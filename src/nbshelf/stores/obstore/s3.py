@@ -230,6 +230,10 @@ class S3Store(ObstoreBackedStore):
             if settings.session_token:
                 config["session_token"] = settings.session_token
         extra = dict(options.extra)
+        connect, request = options.base.timeouts()
+        #: obstore's timeouts for the requests sent with httpx: a stalled answer is
+        #: retried as soon as obstore's would be (httpx times each read, connect apart)
+        self._http_timeout = httpx.Timeout(request, connect=connect)
         self._proxy_url: str | None = extra.get("proxy_url")
         os_store = build_client(
             _OsS3,
@@ -343,7 +347,7 @@ class S3Store(ObstoreBackedStore):
         process-wide one made at construction, and a plain-http endpoint needs none."""
         if self._http is None or self._http.is_closed:
             self._http = httpx.AsyncClient(
-                timeout=30.0,
+                timeout=self._http_timeout,
                 proxy=self._proxy_url,
                 verify=_tls_context() if self._tls else False,
             )
