@@ -89,3 +89,21 @@ async def test_memory_per_listed_entry_is_bounded(backend: Backend) -> None:
         tracemalloc.stop()
     assert len(model["content"]) == n
     assert (peak - base) / n < 1_000
+
+
+@pytest.mark.backends("memory")
+@pytest.mark.parametrize(
+    "path", ["a.ipynb", "d/b.txt", "d/e/c.png", "noext", "d/.hidden.py", "x.IPYNB"]
+)
+def test_a_listed_entry_has_the_model_a_file_gets(path: str) -> None:
+    """The listing builds each entry's model in one step (models.entry_model): the same
+    model as the one a file gets alone (models.object_model)."""
+    from datetime import datetime, timezone
+
+    from nbshelf.contents import models
+    from nbshelf.stores import ObjectInfo
+
+    info = ObjectInfo(path, 12, datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    name = path.rsplit("/", 1)[-1]
+    listed, alone = models.entry_model(path, name, info), models.object_model(path, info)
+    assert listed == alone and list(listed) == list(alone)

@@ -50,6 +50,27 @@ def object_model(path: str, info: ObjectInfo, type: str | None = None) -> dict[s
     return model
 
 
+def entry_model(path: str, name: str, info: ObjectInfo) -> dict[str, Any]:
+    """:func:`object_model` of a listed entry whose ``name`` is known (the same model,
+    built in one step: a folder of 100,000 builds 100,000 of them)."""
+    when = info.last_modified or EPOCH
+    notebook = path.endswith(".ipynb")
+    return {
+        "name": name,
+        "path": path,
+        "type": "notebook" if notebook else "file",
+        "last_modified": when,
+        "created": when,
+        "content": None,
+        "format": None,
+        "mimetype": None if notebook else mimetypes.guess_type(path)[0],
+        "size": info.size,
+        "writable": True,
+        "hash": None,
+        "hash_algorithm": None,
+    }
+
+
 def add_hash(model: dict[str, Any], info: ObjectInfo) -> None:
     """The store's own checksum, so a poll needs no download: MD5 where the etag is one."""
     md5 = info.md5

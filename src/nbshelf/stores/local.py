@@ -22,7 +22,6 @@ import hashlib
 import heapq
 import json
 import mimetypes
-import operator
 import os
 import stat
 import tempfile
@@ -446,14 +445,14 @@ class LocalStore(ObjectStore):
         dir_part, _, name_part = prefix.rpartition("/")
         base = self.root.joinpath(*dir_part.split("/")) if dir_part else self.root
         key_base = (dir_part + "/")[strip:] if dir_part else ""
-        out: list[ObjectInfo | PrefixInfo] = []
+        found: dict[str, tuple[int, int, int]] = {}
         if not name_part and dir_part and key_base:
             with contextlib.suppress(OSError):
                 st = base.stat()
                 if stat.S_ISDIR(st.st_mode):  # the folder's own marker, as object stores list it
-                    out.append(_dir_info(key_base, st))
-        _scan_dir(str(base), key_base, name_part, delimiter is None, out)
-        return _sorted(out)
+                    found[key_base] = (_MARKER, 0, st.st_mtime_ns)
+        _scan_dir(str(base), key_base, name_part, delimiter is None, found)
+        return _entries(found)
 
     # ------------------------------------------------------------ SupportsTreeMove
     async def move_tree(self, src: str, dst: str) -> None:
@@ -497,7 +496,6 @@ class LocalStore(ObjectStore):
 _NO_METADATA: Mapping[str, str] = MappingProxyType({})
 _UTC = timezone.utc
 _new_object = object.__new__
-_by_key = operator.attrgetter("key")
 
 
 def _listed_file(key: str, size: int, mtime_ns: int) -> ObjectInfo:
@@ -516,26 +514,42 @@ def _listed_file(key: str, size: int, mtime_ns: int) -> ObjectInfo:
     return info
 
 
-#: Entries sorted in one call at most: a sort holds the GIL (and so the event loop) for
-#: its whole length, which for 100,000 entries is tens of milliseconds.
-SORT_RUN = 4096
+#: Keys sorted in one call at most: a sort holds the GIL (and so the event loop) for its
+#: whole length, about 4 ms for 16,384 keys (idle; 60 ms for 100,000).
+SORT_RUN = 16384
+#: What a scanned entry is: a file, a folder's own marker (a listing without delimiter),
+#: a folder under a delimited listing.
+_FILE, _MARKER, _PREFIX = 0, 1, 2
 
 
-def _sorted(entries: list[ObjectInfo | PrefixInfo]) -> list[ObjectInfo | PrefixInfo]:
-    """Sorted by key. A large listing is sorted in runs of :data:`SORT_RUN` merged in
-    Python, so the worker thread lets the event loop's thread in between (the GIL is
-    switched between bytecodes, never during one long ``list.sort``)."""
-    if len(entries) <= SORT_RUN:
-        entries.sort(key=_by_key)
-        return entries
-    runs = [
-        sorted(entries[i : i + SORT_RUN], key=_by_key) for i in range(0, len(entries), SORT_RUN)
-    ]
-    return list(heapq.merge(*runs, key=_by_key))
+def _sorted_keys(keys: list[str]) -> list[str]:
+    """``keys`` sorted as object stores sort them (code points: UTF-8 byte order). A
+    large listing is sorted in runs of :data:`SORT_RUN` merged in Python, so the worker
+    thread lets the event loop's thread in between (the GIL is switched between
+    bytecodes, never during one long ``list.sort``). Plain strings, no key function:
+    twice as fast as sorting the entries by an attribute."""
+    if len(keys) <= SORT_RUN:
+        keys.sort()
+        return keys
+    runs = [sorted(keys[i : i + SORT_RUN]) for i in range(0, len(keys), SORT_RUN)]
+    return list(heapq.merge(*runs))
 
 
-def _dir_info(key: str, st: os.stat_result) -> ObjectInfo:
-    return ObjectInfo(key, 0, _mtime(st), content_type=DIRECTORY_CONTENT_TYPE)
+def _entries(found: dict[str, tuple[int, int, int]]) -> list[ObjectInfo | PrefixInfo]:
+    """The scanned entries (key -> (what, size, mtime in ns)) as a store lists them,
+    sorted by key; built after the sort, so nothing but strings is compared."""
+    out: list[ObjectInfo | PrefixInfo] = []
+    append = out.append
+    for key in _sorted_keys(list(found)):
+        kind, size, mtime_ns = found[key]
+        if kind == _FILE:
+            append(_listed_file(key, size, mtime_ns))
+        elif kind == _PREFIX:
+            append(PrefixInfo(key, datetime.fromtimestamp(mtime_ns / 1e9, _UTC)))
+        else:
+            when = datetime.fromtimestamp(mtime_ns / 1e9, _UTC)
+            append(ObjectInfo(key, 0, when, content_type=DIRECTORY_CONTENT_TYPE))
+    return out
 
 
 def _scan_dir(
@@ -543,17 +557,17 @@ def _scan_dir(
     key_base: str,
     name_part: str,
     recursive: bool,
-    out: list[ObjectInfo | PrefixInfo],
+    found: dict[str, tuple[int, int, int]],
 ) -> None:
-    """Append the entries of one directory (and, ``recursive``, of those below it): files
-    and folders whose name starts with ``name_part``, never a write in progress. A file
-    gets its size and time from the one stat; an entry gone or broken since the scan (a
-    rename, a dangling link) is left out."""
+    """Add the entries of one directory (and, ``recursive``, of those below it) to
+    ``found``: files and folders whose name starts with ``name_part``, never a write in
+    progress. A file gets its size and time from the one stat; an entry gone or broken
+    since the scan (a rename, a dangling link) is left out."""
     try:
         scan = os.scandir(path)
     except OSError:
         return
-    append, is_dir, is_reg = out.append, stat.S_ISDIR, stat.S_ISREG
+    is_dir, is_reg = stat.S_ISDIR, stat.S_ISREG
     with scan:
         for entry in scan:
             name = entry.name
@@ -565,14 +579,14 @@ def _scan_dir(
                 continue
             mode = st.st_mode
             if is_reg(mode):
-                append(_listed_file(key_base + name, st.st_size, st.st_mtime_ns))
+                found[key_base + name] = (_FILE, st.st_size, st.st_mtime_ns)
             elif is_dir(mode):
                 key = key_base + name + "/"
                 if recursive:
-                    append(_dir_info(key, st))
-                    _scan_dir(entry.path, key, "", True, out)
+                    found[key] = (_MARKER, 0, st.st_mtime_ns)
+                    _scan_dir(entry.path, key, "", True, found)
                 else:
-                    append(PrefixInfo(key, _mtime(st)))
+                    found[key] = (_PREFIX, 0, st.st_mtime_ns)
 
 
 def _page(entries: list[ObjectInfo | PrefixInfo], next_token: str | None) -> ListPage:
