@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import hashlib
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -14,6 +15,45 @@ from .base import GetResult, ListPage, ObjectInfo, ObjectStore, PrefixInfo, PutB
 from .errors import Conflict, NotFound
 from .location import StoreLocation
 from .options import CommonOptions, OptionReader
+
+#: Keys deleted or copied between two turns of the event loop: a folder of 100,000 moved
+#: in memory lets other requests in every :data:`YIELD_EVERY` objects.
+YIELD_EVERY = 128
+
+
+@dataclass
+class _Shelf:
+    """The objects of one memory store, and their keys sorted for listings.
+
+    New keys wait in ``added`` and deleted ones are only marked ``stale``: the sorted list
+    is brought up to date by the next listing in O(n) (one merge of two sorted runs),
+    where inserting or deleting each key in place cost O(n) apiece (a 100,000-object
+    folder rename took 9.5 s of memmove)."""
+
+    objects: dict[str, tuple[ObjectInfo, bytes]] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)
+    added: set[str] = field(default_factory=set)
+    stale: bool = False
+
+    def store(self, key: str, data: bytes, info: ObjectInfo) -> ObjectInfo:
+        if key not in self.objects:
+            self.added.add(key)
+        self.objects[key] = (info, data)
+        return info
+
+    def delete(self, key: str) -> None:
+        if self.objects.pop(key, None) is not None:
+            self.stale = True
+
+    def sorted_keys(self) -> list[str]:
+        if self.added or self.stale:
+            objects, added = self.objects, self.added
+            kept = [k for k in self.keys if k in objects and k not in added]
+            kept.extend(sorted(k for k in added if k in objects))
+            kept.sort()  # two sorted runs: one linear merge
+            self.keys = kept
+            self.added, self.stale = set(), False
+        return self.keys
 
 
 class MemoryStore(ObjectStore):
@@ -23,18 +63,13 @@ class MemoryStore(ObjectStore):
     scheme = "memory"
     uses_threads = False  # nothing blocks
     url_form = "memory://name[/prefix]"
-    _shared: dict[str, tuple[dict[str, tuple[ObjectInfo, bytes]], list[str]]] = {}
+    _shared: dict[str, _Shelf] = {}
 
     def __init__(self, name: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.name = name
-        # the objects and their sorted keys, shared by every store of the same name
-        objects: dict[str, tuple[ObjectInfo, bytes]] = {}
-        keys: list[str] = []
-        if name:
-            objects, keys = MemoryStore._shared.setdefault(name, (objects, keys))
-        self._objects = objects
-        self._keys = keys
+        # shared by every store of the same name
+        self._shelf = MemoryStore._shared.setdefault(name, _Shelf()) if name else _Shelf()
 
     @classmethod
     def from_location(cls, location: StoreLocation, options: dict[str, Any]) -> MemoryStore:
@@ -50,7 +85,7 @@ class MemoryStore(ObjectStore):
     # ------------------------------------------------------------ hooks
     def _lookup(self, key: str) -> tuple[ObjectInfo, bytes]:
         try:
-            return self._objects[key]
+            return self._shelf.objects[key]
         except KeyError:
             raise NotFound(f"no such object {key!r}", store=self.description, key=key) from None
 
@@ -67,17 +102,11 @@ class MemoryStore(ObjectStore):
         self.requests.add("GET")
         return self._lookup(key)[1][start:end]
 
-    def _store(self, key: str, data: bytes, info: ObjectInfo) -> ObjectInfo:
-        if key not in self._objects:
-            bisect.insort(self._keys, key)
-        self._objects[key] = (info, data)
-        return info
-
     async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo:
         content_type, metadata, if_none_match = put.content_type, put.metadata, put.if_none_match
         self.requests.add("PUT")
         data = bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else body.read()
-        if if_none_match and key in self._objects:
+        if if_none_match and key in self._shelf.objects:
             raise Conflict(f"{key!r} already exists", store=self.description, key=key)
         info = ObjectInfo(
             key=key,
@@ -87,20 +116,24 @@ class MemoryStore(ObjectStore):
             content_type=content_type or mimetypes.guess_type(key)[0] or "application/octet-stream",
             metadata=dict(metadata),
         )
-        return self._store(key, data, info)
+        return self._shelf.store(key, data, info)
 
     async def _delete(self, keys: Sequence[str]) -> None:
-        for key in keys:
+        for i, key in enumerate(keys, 1):
             self.requests.add("DELETE")
-            if self._objects.pop(key, None) is not None:
-                i = bisect.bisect_left(self._keys, key)
-                del self._keys[i]
+            self._shelf.delete(key)
+            if i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
 
     async def _copy(self, src: str, dst: str) -> ObjectInfo:
+        """A copy, then a turn for the event loop (as a real store's answer would give):
+        a folder's copies would otherwise all run in one step."""
         self.requests.add("COPY")
         info, data = self._lookup(src)
         new = replace(info, key=dst, last_modified=datetime.now(timezone.utc))
-        return self._store(dst, data, new)
+        stored = self._shelf.store(dst, data, new)
+        await asyncio.sleep(0)
+        return stored
 
     async def _list(
         self, prefix: str, *, delimiter: str | None, token: str | None, limit: int
@@ -108,15 +141,12 @@ class MemoryStore(ObjectStore):
         self.requests.add("LIST")
         objects: list[ObjectInfo] = []
         prefixes: list[PrefixInfo] = []
-        start = (
-            bisect.bisect_right(self._keys, token)
-            if token
-            else bisect.bisect_left(self._keys, prefix)
-        )
+        keys, stored = self._shelf.sorted_keys(), self._shelf.objects
+        start = bisect.bisect_right(keys, token) if token else bisect.bisect_left(keys, prefix)
         last: str | None = None
         i = start
-        while i < len(self._keys) and len(objects) + len(prefixes) < limit:
-            key = self._keys[i]
+        while i < len(keys) and len(objects) + len(prefixes) < limit:
+            key = keys[i]
             if not key.startswith(prefix):
                 break
             rest = key[len(prefix) :]
@@ -125,10 +155,10 @@ class MemoryStore(ObjectStore):
                 common = prefix + rest[: cut + len(delimiter or "")]
                 prefixes.append(PrefixInfo(common))
                 last = common + "\U0010ffff"  # skip everything under this prefix
-                i = bisect.bisect_right(self._keys, last)
+                i = bisect.bisect_right(keys, last)
                 continue
-            objects.append(self._objects[key][0])
+            objects.append(stored[key][0])
             last = key
             i += 1
-        more = i < len(self._keys) and self._keys[i].startswith(prefix)
+        more = i < len(keys) and keys[i].startswith(prefix)
         return ListPage(objects, prefixes, last if more else None)
