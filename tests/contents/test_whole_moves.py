@@ -18,6 +18,7 @@ from tornado.web import HTTPError
 
 from nbshelf import ShelfContentsManager
 from nbshelf.contents import folder_ops, journal, layout, trash
+from nbshelf.stores import NotFound
 from nbshelf.stores.local import LocalStore
 
 N = 100
@@ -230,3 +231,56 @@ async def test_whole_moves_are_what_the_store_offers(store: LocalStore) -> None:
         layout.trashed_checkpoints_folder("B", "p/q")
         == ".nbshelf/trash/B/.nbshelf/checkpoints/p/q/"
     )
+
+
+async def test_delete_without_the_trash_is_one_rename_out_of_sight(
+    cm: ShelfContentsManager, store: LocalStore
+) -> None:
+    """``delete_to_trash`` off (and ``always_delete_dir`` on): the folder and its
+    checkpoints' folder are each renamed out of sight and removed in a worker thread
+    (``SupportsTreeDelete``): no listing, no journal, nothing per file."""
+    cm.delete_to_trash, cm.always_delete_dir = False, True
+    await _fill(cm, "proj")
+    await cm.save(_nb(0), "keep/k.ipynb")
+    store.requests.reset()
+    await cm.delete("proj")
+    # "proj" is a folder (HEAD file, HEAD marker); the folder and its checkpoints
+    # renamed out of sight and removed (RENAME + DELETE each)
+    assert store.requests.snapshot() == {"HEAD": 2, "RENAME": 2, "DELETE": 2}
+    assert _files(cm, "proj") == {} and not await cm.dir_exists("proj")
+    assert await cm.list_checkpoints("proj/nb001.ipynb") == []
+    assert await trash.list_trash(store) == []
+    hidden = [p.name for p in store.root.rglob("*") if p.name.startswith(".nbshelf-tmp-")]
+    assert hidden == []  # removed, not only renamed
+    assert [m["name"] for m in (await cm.get(""))["content"]] == ["keep"]
+    assert (await cm.get("keep/k.ipynb"))["type"] == "notebook"
+
+
+async def test_a_folder_half_removed_is_never_listed(store: LocalStore) -> None:
+    """What a crash during the removal would leave (the hidden folder) is not listed."""
+    await store.put("proj/a.txt", b"a")
+    await store.put("proj/b/c.txt", b"c")
+    (store.root / ".nbshelf-tmp-deleted-0123456789abcdef" / "x").mkdir(parents=True)
+    (store.root / ".nbshelf-tmp-deleted-0123456789abcdef" / "x" / "y.txt").write_bytes(b"y")
+    await store.delete_tree("proj")
+    listed = await store.list_all("", delimiter=None)
+    assert [o.key for o in listed.objects] == []
+    with pytest.raises(NotFound):
+        await store.delete_tree("proj")
+    await store.put("f.txt", b"f")
+    with pytest.raises(NotFound):
+        await store.delete_tree("f.txt")
+
+
+async def test_a_linked_in_folder_is_deleted_key_by_key(
+    cm: ShelfContentsManager, store: LocalStore, other_filesystem: Path
+) -> None:
+    """A folder that is a link to elsewhere: removing its files, not the link, is what
+    deleting it means; the tree delete declines and the generic delete takes over."""
+    cm.delete_to_trash, cm.always_delete_dir = False, True
+    os.symlink(other_filesystem, store.root / "mnt")
+    await cm.save(_nb(1), "mnt/a.ipynb")
+    store.requests.reset()
+    await cm.delete("mnt")
+    assert store.requests["RENAME"] == 0 and store.requests["DELETE"] >= 1
+    assert list(other_filesystem.iterdir()) == []

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from tornado.web import HTTPError
 
 from ..stores import NotFound, ObjectInfo, ObjectStore, PermissionDenied, StoreError, Unsupported
-from ..stores.capabilities import SupportsTreeMove
+from ..stores.capabilities import SupportsTreeDelete, SupportsTreeMove
 from . import journal, layout
 from .checkpoints import MOVED_WHOLE, delete_checkpoints, move_checkpoints, trash_checkpoints
 from .journal import Journal
@@ -57,6 +57,12 @@ def moves_whole(store: ObjectStore) -> bool:
     :func:`move`, and :func:`delete` to the trash, need no listing of its keys
     (``lookup.entry_at(..., listed=False)``)."""
     return isinstance(store, SupportsTreeMove)
+
+
+def deletes_whole(store: ObjectStore) -> bool:
+    """Whether the store deletes a folder in one step (``SupportsTreeDelete``): then a
+    folder deleted without the trash is neither listed nor journalled."""
+    return isinstance(store, SupportsTreeDelete)
 
 
 def move_pairs(entry: Entry, old: str, new: str) -> list[tuple[str, str]]:
@@ -181,6 +187,8 @@ async def delete(
     the trash with one rename (see :func:`_move_whole`)."""
     if to_trash and await _move_whole(store, path, "", entry, with_checkpoints, lease):
         return
+    if not to_trash and await _delete_whole(store, path, entry, with_checkpoints):
+        return
     entry = await _listed(store, path, entry)
     if entry.kind == "file" or len(entry.objects) == 1:
         keys = [path] if entry.kind == "file" else entry.keys
@@ -209,6 +217,29 @@ async def delete(
 
 
 # ---------------------------------------------------------------- moves in one step
+async def _delete_whole(
+    store: ObjectStore, path: str, entry: Entry, with_checkpoints: bool
+) -> bool:
+    """Delete the folder ``entry`` in one step where the store can (the local store: one
+    rename out of sight, then its files removed in a worker thread), its checkpoints'
+    folder too. No journal: there is no moment at which part of it is deleted. False
+    when the store cannot: nothing deleted, the caller deletes key by key."""
+    if entry.kind != "folder" or not isinstance(store, SupportsTreeDelete):
+        return False
+    try:
+        await store.delete_tree(path)
+    except Unsupported:
+        return False
+    if with_checkpoints:
+        try:
+            await store.delete_tree(layout.checkpoint_folder(path).rstrip("/"))
+        except NotFound:
+            pass
+        except Unsupported:
+            await delete_checkpoints(store, path)
+    return True
+
+
 async def _move_whole(
     store: ObjectStore,
     old: str,

@@ -583,7 +583,10 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         self._existence.forget(path)
         self._forget_checkpoints(path)
         with store_errors(path):
-            whole = self.delete_to_trash and folder_ops.moves_whole(self.store)
+            if self.delete_to_trash:
+                whole = folder_ops.moves_whole(self.store)
+            else:  # a listing only to refuse a folder that is not empty
+                whole = self.always_delete_dir and folder_ops.deletes_whole(self.store)
             entry = await lookup.entry_at(self.store, path, listed=not whole)
             if not entry:
                 raise HTTPError(404, f"File or directory does not exist: {path}")

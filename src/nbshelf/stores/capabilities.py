@@ -12,6 +12,8 @@ subpackage (``swift/share.py``, ``obstore/share.py``).
   public-read ACL).
 * :class:`SupportsTreeMove`: a file or a whole folder moved in one step, whatever it
   holds (the local store: one ``os.rename``), where object stores copy every object.
+* :class:`SupportsTreeDelete`: a whole folder deleted in one step (the local store: one
+  rename out of sight, then ``shutil.rmtree`` in a worker thread).
 
 Where a file is on the local disk is not a capability: every store answers
 :meth:`ObjectStore.local_path` (None when it keeps no files of its own).
@@ -117,4 +119,16 @@ class SupportsTreeMove(Protocol):
         creating the folders above ``dst``. Raises NotFound if ``src`` is not there,
         Conflict if ``dst`` is (nothing is replaced), Unsupported if this move cannot be
         done in one step (two filesystems): the caller then copies, as on any store."""
+        ...
+
+
+@runtime_checkable
+class SupportsTreeDelete(Protocol):
+    """Deletes a folder with everything under it in one step: it is gone at once for
+    every reader (one rename out of sight), and what it held is removed off the event
+    loop at the filesystem's own speed, not key by key."""
+
+    async def delete_tree(self, key: str) -> None:
+        """Delete the folder ``key`` (no trailing slash) and everything under it. Raises
+        NotFound if it is not there (or is a file)."""
         ...

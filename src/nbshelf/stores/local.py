@@ -23,6 +23,8 @@ import heapq
 import json
 import mimetypes
 import os
+import secrets
+import shutil
 import stat
 import tempfile
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -465,6 +467,38 @@ class LocalStore(ObjectStore):
         await self._retrying(
             lambda: self._run(self._move_tree_sync, s, d), src, retry=False, op="write"
         )
+
+    # ------------------------------------------------------------ SupportsTreeDelete
+    async def delete_tree(self, key: str) -> None:
+        """Delete the folder ``key`` and everything in it (1 RENAME, 1 DELETE): renamed
+        out of sight first (a hidden name in the same directory, which listings skip), so
+        it is gone at once for every reader, then removed in a worker thread. A removal
+        cut short (a crash) leaves only the hidden folder, never part of the listed one."""
+        full = self._full(key.rstrip("/"))
+        hidden = await self._retrying(
+            lambda: self._run(self._hide_tree_sync, full), key, retry=False, op="write"
+        )
+        self.requests.add("DELETE")
+        await self._run(shutil.rmtree, hidden, True)
+
+    def _hide_tree_sync(self, full: str) -> str:
+        path = self._path(full)
+        if path.is_symlink():  # a folder linked in: deleting it is not removing its files
+            raise Unsupported(
+                f"{full!r} is a link: deleted key by key", store=self.description, key=full
+            )
+        if path.name.startswith(TEMP_PREFIX) or not path.is_dir():
+            raise self._not_found(full)
+        hidden = path.with_name(f"{TEMP_PREFIX}deleted-{secrets.token_hex(8)}")
+        self.requests.add("RENAME")
+        try:
+            os.rename(path, hidden)
+        except FileNotFoundError:
+            raise self._not_found(full) from None
+        except OSError as e:
+            raise self._os_error(full, e) from None
+        _fsync_dir(path.parent)
+        return str(hidden)
 
     def _move_tree_sync(self, src: str, dst: str) -> None:
         src_path, dst_path = self._path(src), self._path(dst)
