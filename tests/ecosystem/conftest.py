@@ -2,11 +2,14 @@
 (jupytext, nbdime, jupyter-collaboration; the ``ecosystem`` extra), shared by every test
 of this folder: local, memory, S3 (moto) and the real Swift.
 
-The servers keep jupyter-collaboration's and jupytext's defaults, except two settings
+The servers keep jupyter-collaboration's and jupytext's defaults, except three settings
 stated here: ``existence_cache_seconds`` is 120 (the default is 5) so that no cached
 answer expires in the middle of a test on a loaded machine and the request counts are
-exact; and ``HTMLExporter.embed_images`` is on, so an HTML export reads the notebook's
-neighbouring images from the resources folder (the place nbconvert asks for them).
+exact; ``HTMLExporter.embed_images`` is on, so an HTML export reads the notebook's
+neighbouring images from the resources folder (the place nbconvert asks for them); and
+a collaboration room is closed 3 s after its last client left
+(``YDocExtension.document_cleanup_delay``, 60 s by default), so that a test counting
+requests waits seconds, not a minute, for the rooms earlier tests left (:meth:`Served.quiet`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tests.share.helpers import clean_env
 
 BACKENDS = ("local", "memory", "s3-moto", "swift")
 CACHE_SECONDS = 120
+ROOM_CLEANUP_SECONDS = 3
 
 
 @dataclass
@@ -59,7 +63,8 @@ class Served:
         """Wait until the server has sent no store request for ``still`` seconds, before
         counting requests: a collaboration room an earlier test of this shared server
         left polls its file (1 HEAD a second) and may save until jupyter-collaboration's
-        ``document_cleanup_delay`` (60 s) after its last client left."""
+        ``document_cleanup_delay`` (:data:`ROOM_CLEANUP_SECONDS` here) after its last
+        client left."""
         deadline = time.monotonic() + limit
         last, since = self.counts(), time.monotonic()
         while time.monotonic() - since < still:
@@ -98,6 +103,7 @@ def _start(backend: str, request: pytest.FixtureRequest, root: Any) -> Served:
     extra = [
         f"--ShelfContentsManager.existence_cache_seconds={CACHE_SECONDS}",
         "--HTMLExporter.embed_images=True",
+        f"--YDocExtension.document_cleanup_delay={ROOM_CLEANUP_SECONDS}",
         # the file id database of this server (by default one in ~/.local/share/jupyter)
         f"--ArbitraryFileIdManager.db_path={root.parent / f'{root.name}-file_id_manager.db'}",
     ]
