@@ -228,6 +228,10 @@ configure(
 )
 c.Spawner.cmd = [{singleuser!r}]
 c.Spawner.start_timeout = 600
+# a server is stopped with SIGINT, then SIGTERM: jupyter_server answers SIGINT with a
+# question (with no terminal it waits 5 s, then carries on), so the SIGTERM that stops it
+# comes after 1 s, not after the default 10 s (the hub stops every server as it exits)
+c.LocalProcessSpawner.interrupt_timeout = 1
 c.Spawner.http_timeout = 600
 {extra_config}
 """
@@ -292,3 +296,41 @@ def start_hub(
             hub.stop()
             raise AssertionError(f"the hub did not answer:\n{hub.log()[-4000:]}")
         time.sleep(0.5)
+
+
+def start_servers(hub: Hub, *names: str) -> dict[str, UserServer]:
+    """The users' servers, started in this order, by name."""
+    return {name: hub.start_server(name) for name in names}
+
+
+def markdown_notebook(text: str) -> dict[str, Any]:
+    """A contents-API notebook model of one markdown cell."""
+    return {
+        "type": "notebook",
+        "format": "json",
+        "content": {
+            "cells": [{"cell_type": "markdown", "metadata": {}, "source": text}],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+    }
+
+
+#: What an attacking kernel runs first (``json``, ``os`` and ``urllib`` imported): its
+#: server's environment read from ``/proc`` (``out["server_env"]``: the store credential
+#: variables found there), and ``ask(path)`` of the hub's credentials service with the
+#: server's own token.
+KERNEL_PRELUDE = r"""
+raw = open(f"/proc/{os.getppid()}/environ", "rb").read().decode()
+env = dict(x.split("=", 1) for x in raw.split("\0") if "=" in x)
+out = {"server_env": sorted(k for k in env if k.startswith(("AWS_", "OS_", "ST_"))),
+       "uid": os.getuid()}
+url, token = env["NBSHELF_HUB_CREDENTIALS_URL"], env["JUPYTERHUB_API_TOKEN"]
+def ask(path):
+    req = urllib.request.Request(url + path, headers={"Authorization": "token " + token})
+    try:
+        return 200, json.load(urllib.request.urlopen(req))
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+"""

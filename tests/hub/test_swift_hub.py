@@ -26,7 +26,15 @@ import requests
 
 from ..kernels.kernel import execute, start_session
 from ..servers import ServerUnavailable
-from .jupyterhub import Hub, UserServer, require_hub_tools, start_hub
+from .jupyterhub import (
+    KERNEL_PRELUDE,
+    Hub,
+    UserServer,
+    markdown_notebook,
+    require_hub_tools,
+    start_hub,
+    start_servers,
+)
 from .keystone_setup import HUB_PASSWORD, Setup, snapshot
 
 pytestmark = [pytest.mark.swift, pytest.mark.keystone]
@@ -72,20 +80,7 @@ def hub(setup: Setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]
 
 @pytest.fixture(scope="module")
 def servers(hub: Hub) -> dict[str, UserServer]:
-    return {name: hub.start_server(name) for name in (BOB, ALICE)}
-
-
-def _notebook(text: str) -> dict[str, Any]:
-    return {
-        "type": "notebook",
-        "format": "json",
-        "content": {
-            "cells": [{"cell_type": "markdown", "metadata": {}, "source": text}],
-            "metadata": {},
-            "nbformat": 4,
-            "nbformat_minor": 5,
-        },
-    }
+    return start_servers(hub, BOB, ALICE)
 
 
 ATTACK = r"""
@@ -94,18 +89,7 @@ import swiftclient
 from keystoneauth1 import session
 from keystoneauth1.identity import v3
 
-raw = open(f"/proc/{os.getppid()}/environ", "rb").read().decode()
-env = dict(x.split("=", 1) for x in raw.split("\0") if "=" in x)
-out = {"server_env": sorted(k for k in env if k.startswith(("AWS_", "OS_", "ST_"))),
-       "uid": os.getuid()}
-url, token = env["NBSHELF_HUB_CREDENTIALS_URL"], env["JUPYTERHUB_API_TOKEN"]
-def ask(path):
-    req = urllib.request.Request(url + path, headers={"Authorization": "token " + token})
-    try:
-        return 200, json.load(urllib.request.urlopen(req))
-    except urllib.error.HTTPError as e:
-        return e.code, json.load(e)
-status, creds = ask("credentials")
+%(prelude)sstatus, creds = ask("credentials")
 out["own_issue"], out["store_url"] = status, creds["store_url"]
 out["bob_issue"] = ask("credentials?user=%(bob)s")[0]
 e = creds["env"]
@@ -143,11 +127,11 @@ def test_alices_kernel_cannot_reach_bobs_notebooks(
     hub: Hub, servers: dict[str, UserServer], setup: Setup
 ) -> None:
     alice, bob = servers[ALICE], servers[BOB]
-    r = bob.api("PUT", "/api/contents/secret.ipynb", json=_notebook("bob's secret"))
+    r = bob.api("PUT", "/api/contents/secret.ipynb", json=markdown_notebook("bob's secret"))
     assert r.status_code in (200, 201), r.text
     r = bob.api("POST", "/api/contents/secret.ipynb/checkpoints")
     assert r.status_code == 201, r.text
-    r = alice.api("PUT", "/api/contents/mine.ipynb", json=_notebook("alice's"))
+    r = alice.api("PUT", "/api/contents/mine.ipynb", json=markdown_notebook("alice's"))
     assert r.status_code in (200, 201), r.text
     operator = setup.operator()
     before = snapshot(operator, f"notebooks-{BOB}")
@@ -155,7 +139,7 @@ def test_alices_kernel_cannot_reach_bobs_notebooks(
     assert "mine.ipynb" in snapshot(operator, f"notebooks-{ALICE}")
 
     kernel = start_session(alice, "attack.ipynb")  # type: ignore[arg-type]
-    code = ATTACK % {"bob": BOB, "alice": ALICE}
+    code = ATTACK % {"prelude": KERNEL_PRELUDE, "bob": BOB, "alice": ALICE}
     out = json.loads(execute(alice, kernel, code, timeout=180).strip().splitlines()[-1])  # type: ignore[arg-type]
 
     assert out["uid"] != 0  # the kernel runs as alice, not root
@@ -193,7 +177,9 @@ def test_saves_continue_across_renewals(
     while status["fetches"] < start["fetches"] + 3 or after_first_expired < 2:
         assert time.monotonic() < deadline, status
         saves += 1
-        r = alice.api("PUT", f"/api/contents/n{saves % 4}.ipynb", json=_notebook(str(saves)))
+        r = alice.api(
+            "PUT", f"/api/contents/n{saves % 4}.ipynb", json=markdown_notebook(str(saves))
+        )
         assert r.status_code in (200, 201), r.text
         listing = alice.api("GET", "/api/contents/")
         assert listing.status_code == 200, listing.text
@@ -238,7 +224,7 @@ def test_a_refusal_is_a_503_naming_the_service_and_the_cause(
     try:
         deadline = time.monotonic() + 300
         while True:  # her tokens are revoked at once; the service refuses new credentials
-            r = alice.api("PUT", "/api/contents/during.ipynb", json=_notebook("x"))
+            r = alice.api("PUT", "/api/contents/during.ipynb", json=markdown_notebook("x"))
             if r.status_code == 503:
                 break
             assert r.status_code in (200, 201), r.text
@@ -256,7 +242,7 @@ def test_a_refusal_is_a_503_naming_the_service_and_the_cause(
     )
     deadline = time.monotonic() + 120
     while True:
-        r = alice.api("PUT", "/api/contents/after.ipynb", json=_notebook("back"))
+        r = alice.api("PUT", "/api/contents/after.ipynb", json=markdown_notebook("back"))
         if r.status_code in (200, 201):
             break
         assert r.status_code == 503 and time.monotonic() < deadline, r.text
@@ -275,7 +261,7 @@ def test_share_link_keeps_the_chosen_expiry(
     """A 7-day link from a server whose credentials last 60 s: a TempURL signed on the hub
     with the container's own key (which no user sees), for 7 days, fetched without a token."""
     alice = servers[ALICE]
-    r = alice.api("PUT", "/api/contents/shared.ipynb", json=_notebook("for everyone"))
+    r = alice.api("PUT", "/api/contents/shared.ipynb", json=markdown_notebook("for everyone"))
     assert r.status_code in (200, 201), r.text
     r = alice.api(
         "POST",
