@@ -86,7 +86,16 @@ run_pytest() {  # pytest's exit 5 (nothing collected) is not a failure of the su
 }
 
 step "nbshelf's tests"
-run_pytest "$VENV/bin/python" -m pytest tests -q -rfEs -p no:cacheprovider --durations=15 "$@"
+# Most of the suite waits on servers (Swift, Keystone, a hub, Chromium, kernels): it runs
+# in NBSHELF_TEST_WORKERS pytest-xdist workers (default 3 on 2 cores; 0 or 1: one process).
+# Test files that share Unix users or time leases run in one worker, one after another
+# (tests/conftest.py, SERIAL_GROUPS). Each worker starts its own servers.
+rm -f build/reliability/ledger.json  # the workers add their counts to it
+WORKERS=${NBSHELF_TEST_WORKERS:-3}
+XDIST=()
+if [ "$WORKERS" -gt 1 ]; then XDIST=(-n "$WORKERS" --dist loadgroup); fi
+run_pytest "$VENV/bin/python" -m pytest tests -q -rfEs -p no:cacheprovider --durations=15 \
+  ${XDIST[@]+"${XDIST[@]}"} "$@"
 
 step "Reliability ledger (build/reliability/table.md): bytes lost must be 0"
 if [ -f build/reliability/ledger.json ]; then

@@ -7,6 +7,7 @@ attempted, bytes lost) into ``build/reliability/ledger.json``, which
 from __future__ import annotations
 
 import collections
+import fcntl
 import json
 import os
 import uuid
@@ -20,6 +21,8 @@ from tests.servers.swift import HOST, SwiftServer
 
 ROOT = Path(__file__).resolve().parents[2]
 LEDGER = Path(os.environ.get("NBSHELF_LEDGER", ROOT / "build" / "reliability" / "ledger.json"))
+#: Set by pytest-xdist in each worker: the ledger is then added to, never replaced.
+XDIST_WORKER = "PYTEST_XDIST_WORKER"
 #: The test credentials: must appear in no log line, message or response.
 SWIFT_KEY = "testing"
 
@@ -48,17 +51,23 @@ class Ledger:
         self.add("bytes_lost", kind, nbytes)
 
     def write(self) -> None:
+        """Add this run's counts to the ledger file. Under pytest-xdist every worker adds
+        its own, one at a time (a lock file), to the file scripts/test.sh removed before
+        the run; a run without xdist replaces it, unless ``NBSHELF_LEDGER_APPEND``."""
         if not self.counts:
             return
         LEDGER.parent.mkdir(parents=True, exist_ok=True)
-        old: dict[str, dict[str, int]] = {}
-        if LEDGER.exists() and os.environ.get("NBSHELF_LEDGER_APPEND"):
-            old = json.loads(LEDGER.read_text())
-        for cat, counter in self.counts.items():
-            merged = collections.Counter(old.get(cat, {}))
-            merged.update(counter)
-            old[cat] = dict(merged)
-        LEDGER.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
+        append = bool(os.environ.get("NBSHELF_LEDGER_APPEND") or os.environ.get(XDIST_WORKER))
+        with open(LEDGER.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            old: dict[str, dict[str, int]] = {}
+            if LEDGER.exists() and append:
+                old = json.loads(LEDGER.read_text())
+            for cat, counter in self.counts.items():
+                merged = collections.Counter(old.get(cat, {}))
+                merged.update(counter)
+                old[cat] = dict(merged)
+            LEDGER.write_text(json.dumps(old, indent=2, sort_keys=True) + "\n")
 
 
 _LEDGER = Ledger()

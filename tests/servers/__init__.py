@@ -18,6 +18,7 @@ into a skip with a printed reason.
 from __future__ import annotations
 
 import collections
+import os
 import socket
 
 #: How many times each kind of server was started (and stopped) in this process: the
@@ -30,11 +31,27 @@ class ServerUnavailable(RuntimeError):
     """The server cannot be started on this machine (not installed): skip, don't fail."""
 
 
+def _worker() -> tuple[int, int]:
+    """(this pytest-xdist worker's index, how many workers), (0, 1) without xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    return (int(name[2:]) if name.startswith("gw") and name[2:].isdigit() else 0), count
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing listens on now (plain bind: catches SO_REUSEPORT listeners too)."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+    """A port nothing listens on now (plain bind: catches SO_REUSEPORT listeners too).
+
+    Under pytest-xdist each worker takes only the ports whose remainder by the number of
+    workers is its own index: a port one worker found free and is about to hand to a
+    server it starts can never be found free by another worker in the meantime."""
+    index, count = _worker()
+    for _ in range(1000):
+        with socket.socket() as s:
+            s.bind((host, 0))
+            port = int(s.getsockname()[1])
+        if port % count == index:
+            return port
+    raise RuntimeError(f"no free port on {host} for xdist worker {index} of {count}")
 
 
 def started(kind: str) -> None:
