@@ -6,7 +6,7 @@
 #     built with /usr/bin/python3: the tests run each server as its own Unix user
 #     (nbshelf-alice, nbshelf-bob ...), and .venv's Python may live under /root (mode 700,
 #     e.g. pyenv's), which other users cannot execute: their servers would die at spawn.
-#     It holds nbshelf[s3,share,kernel] (editable, from this tree), jupyterhub (jupyterhub-singleuser),
+#     It holds nbshelf[s3,swift,share,kernel] (editable, from this tree), jupyterhub (jupyterhub-singleuser),
 #     ipykernel and boto3 (what a user's kernel attacks the store with in the tests;
 #     swiftclient and keystoneauth1 come with nbshelf[swift]).
 # The hub itself runs from .venv (jupyterhub is in the test extra). The tests skip with a
@@ -51,7 +51,7 @@ else
   [ -x "$HUB_VENV/bin/python" ] || "$SYS_PY" -m venv "$HUB_VENV"
   "$HUB_VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip
   "$HUB_VENV/bin/python" -m pip install -q --disable-pip-version-check \
-    -e "$HERE[s3,swift,kernel]" "jupyterhub>=5" "ipykernel>=6" "boto3>=1.34"
+    -e "$HERE[s3,swift,share,kernel]" "jupyterhub>=5" "ipykernel>=6" "boto3>=1.34"
   # what the servers and kernels import: a partial install fails here, not at spawn
   "$HUB_VENV/bin/python" -c "import nbshelf.hub.singleuser, obstore, nbconvert, nh3, ipykernel, boto3"
   echo "$want" > "$stamp"

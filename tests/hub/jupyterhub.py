@@ -59,7 +59,9 @@ def require_hub_tools() -> None:
     # be readable by other users (a repository under a mode-700 folder is not)
     ensure_unix_user(PROBE_USER)
     probe = subprocess.run(
-        [str(HUB_VENV / "bin/python"), "-c", "import nbshelf.hub.singleuser"],
+        # what the servers import: nbshelf's, and the share renderer's (a share answered
+        # 501 where .venv-hub was built without the share extra)
+        [str(HUB_VENV / "bin/python"), "-c", "import nbshelf.hub.singleuser, nbconvert, nh3"],
         user=PROBE_USER,
         cwd="/",
         capture_output=True,

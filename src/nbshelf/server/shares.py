@@ -16,7 +16,6 @@ from ..contents import ShelfContentsManager
 from ..share.config import ShareConfig
 from ..share.models import ShareError, parse_duration
 from ..share.publish import NOTEBOOK_TYPE, ShareService, disposition, revoked_message
-from ..share.render import preload
 from ..stores import StoreError
 
 SERVICE_KEY = "nbshelf_share_service"
@@ -182,5 +181,3 @@ def setup(serverapp: Any) -> None:
     web_app = serverapp.web_app
     web_app.settings[CONFIG_KEY] = ShareConfig(parent=serverapp, config=serverapp.config)
     web_app.add_handlers(".*$", handlers(web_app.settings["base_url"]))
-    if isinstance(serverapp.contents_manager, ShelfContentsManager) and not preload():
-        serverapp.log.info("nbshelf: sharing rendered pages needs pip install 'nbshelf[share]'")

@@ -138,23 +138,6 @@ def _exporter() -> Any:
     return HTMLExporter(template_name="lab", sanitize_html=False)
 
 
-def preload() -> bool:
-    """Import the renderer (nbconvert, nh3, the lab template) now, on the thread that
-    starts the server; False where the ``share`` extra is not installed.
-
-    Left to the first share, the import ran in a worker thread. When another thread
-    imported at the same moment (a credential renewal, a store's thread), Python's
-    per-module import locks could hand one of them a half-initialised module, and the
-    share answered 501 "needs nbconvert" on a server that has it (seen on JupyterHub
-    servers renewing 20 s credentials)."""
-    try:
-        with _LOCK:
-            _page_head()
-    except ShareError:
-        return False
-    return True
-
-
 @functools.lru_cache(maxsize=1)
 def _page_head() -> tuple[str, str]:
     """(CSS, ``<body ...>``) of the lab template, from rendering an empty notebook: the
