@@ -498,6 +498,7 @@ def render(results: dict[str, Any]) -> str:
         mem_lat_reps=s["mem_lat_reps"],
     )
     from benchmarks import report_scale as rs
+    from benchmarks.report_hub import hub_section
 
     parts = [intro, _machine(results)]
     parts += [p for p in (rs.targets_section(results),) if p]
@@ -508,6 +509,7 @@ def render(results: dict[str, Any]) -> str:
             rs.scale_sections(results),
             rs.coldstart_section(results),
             rs.load_section(results),
+            hub_section(),
         )
         if p
     ]
