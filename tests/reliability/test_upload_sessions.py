@@ -213,8 +213,11 @@ def test_unfinished_uploads_are_bounded_hold_no_fd_and_the_server_keeps_answerin
     accepted = MAX_PENDING - pending_before
     print(f"\n{FLOOD} unfinished uploads: {codes}; server fds {before} -> {fd_count(pid)}")
     assert codes == {201: accepted, 507: FLOOD - accepted}, codes
-    # no descriptor held per unfinished upload (before the fix: one each, 1024 and out)
-    assert fd_count(pid) <= before + 8, (before, fd_count(pid))
+    # no descriptor held per unfinished upload (before the fix: one each, 1024 and out).
+    # The server may open a few keep-alive connections to the store meanwhile (on Swift
+    # one per worker thread that sent a request: +12 seen under load): a quarter of the
+    # accepted uploads tells the two apart
+    assert fd_count(pid) - before < accepted // 4, (before, fd_count(pid), accepted)
     assert len(list(spool.iterdir())) == MAX_PENDING
     # the rest of the server answers: status, a save, a whole chunked upload elsewhere
     assert srv.api("GET", "/api/status").status_code == 200

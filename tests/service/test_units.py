@@ -12,6 +12,7 @@ import plistlib
 import shlex
 import shutil
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -101,15 +102,21 @@ def test_systemd_unit_content(tmp_path: Path) -> None:
     assert "WorkingDirectory=" + spec.notebook_dir.replace("%", "%%") in lines
 
 
-def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:
+def test_systemd_analyze_verify_accepts_the_unit(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     tool = shutil.which("systemd-analyze")
     if not tool:
         pytest.skip("systemd-analyze is not installed: the unit cannot be verified here")
     spec = make(paths.LINUX, tmp_path, ip="127.0.0.13", port=8123, hostname="py")
     unit = tmp_path / "nbshelf.service"
     unit.write_text(units.systemd_unit(spec))
-    runtime = tmp_path / "xdg-runtime"  # --user needs one; no user manager is contacted
-    runtime.mkdir(mode=0o700)
+    # --user needs one; no user manager is contacted. A short path, not under tmp_path:
+    # systemd reads the user units of other packages too (gpg-agent's sockets), and their
+    # socket paths under a long pytest folder exceed a Unix socket's 108 bytes
+    runtime = Path(tempfile.mkdtemp(prefix="nbx-"))
+    request.addfinalizer(lambda: shutil.rmtree(runtime, ignore_errors=True))
+    runtime.chmod(0o700)
     env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime)}
 
     def verify(path: Path) -> subprocess.CompletedProcess[str]:
