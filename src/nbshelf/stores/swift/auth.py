@@ -191,21 +191,35 @@ class SharedAuth:
         if creds is None:
             try:
                 self._sign_in(force)
-            except AuthFailed:
-                # refused, and the source could not give fresh ones: its reason is the news
-                if self._source_error is not None:
-                    raise self._source_error from None
-                raise
+            except AuthFailed as e:
+                raise self._refused(e) from None
             return
         saved = (self.cfg, self._plugin, self._session)
         try:
             self.cfg = self.cfg.with_credentials(creds.env)
             self._plugin = self._session = None
             self._sign_in(False)  # fresh credentials: a first sign-in, never a renewal
+        except AuthFailed as e:
+            self.cfg, self._plugin, self._session = saved
+            raise self._refused(e) from None
         except BaseException:
             self.cfg, self._plugin, self._session = saved
             raise
         self._clock.accepted(creds)
+
+    def _refused(self, e: AuthFailed) -> StoreError:
+        """What to say when the credentials were refused: with a source, its reason if it
+        could not give fresh ones, asked once more if it had not said (an admin may have
+        disabled the user since it issued them: the source, say a hub, knows why); else
+        the refusal itself."""
+        if self._source is None:
+            return e
+        if self._source_error is None:
+            try:
+                self._fetch()
+            except StoreError as reason:
+                self._source_error = reason
+        return self._source_error or e
 
     def _sign_in(self, force: bool) -> None:
         cfg = self.cfg
