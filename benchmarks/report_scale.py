@@ -534,6 +534,17 @@ def scale_sections(results: dict[str, Any]) -> str:
         "locally, one `os.rename` into a trash folder.",
         "",
     ]
+    frozen = [d.get("gc_frozen") for d in data.values() if d.get("gc_frozen")]
+    if frozen:
+        out += [
+            "Before each server's cases the benchmark process does what nbshelf's server "
+            "does once it has started (`nbshelf/server/warmup.py`): `gc.collect()` then "
+            "`gc.freeze()`, so the garbage collector's full collections no longer walk the "
+            f"objects loaded so far ({min(frozen):,} to {max(frozen):,} here, every "
+            "library of every system measured). Every system in the table runs in this "
+            "one process and gets the same.",
+            "",
+        ]
     for env, d in data.items():
         rs = d.get("rows") or []
         if not rs and not d.get("error"):

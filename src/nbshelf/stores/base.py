@@ -45,9 +45,12 @@ _MULTIPART_RE = re.compile(r"^([0-9a-f]{32})-(\d+)$")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ObjectInfo:
-    """What a store knows of one object, without its body."""
+    """What a store knows of one object, without its body.
+
+    Slotted: a listing of 100,000 holds 100,000 of them, 80 bytes and one object the
+    garbage collector tracks each (with a ``__dict__``: 330 bytes and two)."""
 
     key: str
     size: int
@@ -68,7 +71,7 @@ class ObjectInfo:
         return self.metadata.get("md5")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PrefixInfo:
     """A common prefix (a "folder") found by a delimited listing."""
 
