@@ -98,7 +98,7 @@ class System:
     id: str
     label: str
     kind: str  # "floor" | "nbshelf" | "alternative"
-    do_list: Callable[[str], Awaitable[int]] | None = None
+    do_list: Callable[[str], Awaitable[Any]] | None = None  # a count or a Listed
     do_rename: Callable[[str, str], Awaitable[Any]] | None = None
     do_delete: Callable[[str], Awaitable[Any]] | None = None
     cm: Any = None
@@ -125,12 +125,29 @@ def _direct(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return run
 
 
+class Listed:
+    """A folder model as a contents manager returned it, counted (and freed) after the
+    measured call: going through 100,000 entries and freeing them is the harness's work,
+    not the listing's (a server's handler serialises and frees it, for every manager
+    alike)."""
+
+    def __init__(self, model: dict[str, Any]) -> None:
+        self.model = model
+
+    def count(self) -> int:
+        return sum(1 for e in self.model.get("content") or [] if e["name"].endswith(".ipynb"))
+
+
+def listed_count(result: Any) -> int:
+    """The notebooks a listing found: a floor returns the number, a manager its model."""
+    return result.count() if isinstance(result, Listed) else int(result)
+
+
 def cm_system(sid: str, label: str, kind: str, cm: Any, *, trash: bool | None) -> System:
     """A contents manager driven as jupyter_server's handlers drive it."""
 
-    async def lst(folder: str) -> int:
-        model = await call(cm.get, folder, content=True, type="directory")
-        return sum(1 for e in model.get("content") or [] if e["name"].endswith(".ipynb"))
+    async def lst(folder: str) -> Listed:
+        return Listed(await call(cm.get, folder, content=True, type="directory"))
 
     async def ren(src: str, dst: str) -> Any:
         return await call(cm.rename, src, dst)
@@ -720,10 +737,12 @@ class Runner:
                 for _ in range(self.s.reps(n, sys_.kind)):
                     lister = sys_.do_list
                     try:
-                        got = await self._one(row, lambda f=folder, fn=lister: fn(f), store)
+                        result = await self._one(row, lambda f=folder, fn=lister: fn(f), store)
                     except Exception as e:
                         row.status, row.problem = _failure(e)
                         break
+                    got = listed_count(result)
+                    del result  # freed here, outside the measured call
                     if got != n:
                         row.status, row.problem = "wrong", f"listed {got} of {n} entries"
                         break

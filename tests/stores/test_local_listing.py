@@ -111,6 +111,77 @@ async def test_a_large_listing_is_sorted_as_object_stores_sort_keys(
     assert [p.key for p in top.prefixes] == ["f/aa/", "f/ab.d/", "f/zz/"]
 
 
+# ---------------------------------------------------------------- SupportsFolderRows
+class _PagedOnly(LocalStore):
+    """The local store listed as every other store is (pages of ObjectInfo): without
+    ``folder_rows`` it does not have the capability."""
+
+    folder_rows = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("prefix", ["", "users/ann"])
+@pytest.mark.parametrize("allow_hidden", [False, True])
+async def test_a_listing_from_rows_is_the_listing_from_pages(
+    tmp_path: Path, calls: Counter[str], prefix: str, allow_hidden: bool
+) -> None:
+    """The contents listing built from the local store's rows (one scan, no ObjectInfo)
+    is, model for model, the one built from its pages: files, notebooks, folders,
+    hidden names, the internal folder at the top, the folder's own time; one scan."""
+    from nbshelf import ShelfContentsManager
+    from nbshelf.stores.capabilities import SupportsFolderRows
+
+    root = tmp_path / prefix if prefix else tmp_path
+    _files(root, "d", 300)
+    for name in ("a.txt", "pic.png", ".hidden.py", "noext", "x~", "é.ipynb"):
+        (root / "d" / name).write_bytes(b"1")
+    (root / "d" / "sub" / "in").mkdir(parents=True)
+    (root / "d" / ".dot").mkdir()
+    (root / "d" / f"{TEMP_PREFIX}y").write_bytes(b"a write in progress")
+    (root / ".nbshelf" / "trash").mkdir(parents=True)
+    (root / "top.ipynb").write_bytes(b"{}")
+
+    def manager(store: LocalStore) -> ShelfContentsManager:
+        cm = ShelfContentsManager(store_instance=store, allow_hidden=allow_hidden)
+        cm.hide_globs = [*cm.hide_globs, "*.png"]
+        return cm
+
+    rows = LocalStore(tmp_path, prefix=prefix, page_size=7)
+    paged = _PagedOnly(tmp_path, prefix=prefix, page_size=7)
+    assert isinstance(rows, SupportsFolderRows) and not isinstance(paged, SupportsFolderRows)
+    for path in ("d", "", "d/sub", "d/.dot" if allow_hidden else "d/sub/in"):
+        calls.clear()
+        rows.requests.reset()
+        got = await manager(rows).get(path, content=True, type="directory")
+        assert calls["scandir"] == 1 and rows.requests.snapshot() == {"LIST": 1}, path
+        want = await manager(paged).get(path, content=True, type="directory")
+        # the order of a listing is no contract (JupyterLab sorts it); rows come by key
+        keys = [e["path"] + ("/" if e["type"] == "directory" else "") for e in got["content"]]
+        assert keys == sorted(keys), path
+        got["content"].sort(key=lambda e: e["path"])
+        want["content"].sort(key=lambda e: e["path"])
+        assert got == want, path
+    listed = await manager(rows).get("d", content=True)
+    names = {e["name"] for e in listed["content"]}
+    assert {"nb0000.ipynb", "a.txt", "sub", "noext", "é.ipynb"} <= names
+    assert not {"pic.png", "x~", f"{TEMP_PREFIX}y"} & names  # hide_globs; a write under way
+    assert ({".hidden.py", ".dot"} <= names) is allow_hidden
+    top = await manager(rows).get("", content=True)
+    assert ".nbshelf" not in {e["name"] for e in top["content"]}
+
+
+def test_a_row_model_is_the_model_a_file_gets() -> None:
+    """A file listed as a row gets the model a file listed as an ObjectInfo gets."""
+    from datetime import datetime, timezone
+
+    from nbshelf.contents import models
+
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    for path in ("a.ipynb", "d/b.txt", "d/e/c.png", "noext", "x.IPYNB"):
+        name = path.rsplit("/", 1)[-1]
+        info = ObjectInfo(path, 12, when)
+        assert models.row_model(path, name, 12, when) == models.entry_model(path, name, info)
+
+
 # ---------------------------------------------------------------- SupportsTreeMove
 async def test_a_folder_moves_with_one_rename(tmp_path: Path, calls: Counter[str]) -> None:
     store = LocalStore(tmp_path, prefix="pre")

@@ -21,6 +21,7 @@ from typing import Any
 from jupyter_server.services.contents.manager import ContentsManager
 
 from ..stores import ObjectStore
+from ..stores.capabilities import SupportsFolderRows
 from . import models, paths
 
 #: Entries turned into models between two yields to the event loop (well under 1 ms).
@@ -90,6 +91,8 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
 
     The loop body is the whole cost of a large local listing (the scan runs in a
     thread): plain loops over slices, no generator per entry, one model dict each."""
+    if isinstance(store, SupportsFolderRows):
+        return await _list_rows(store, path, listed)
     marker = paths.marker(path)
     out = Listed(found=not path)
     at_root = not path
@@ -126,6 +129,35 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
             out.found = True
             out.named((), names)
             await asyncio.sleep(0)
+        await asyncio.sleep(0)
+    return out
+
+
+async def _list_rows(store: SupportsFolderRows, path: str, listed: Callable[[str], bool]) -> Listed:
+    """:func:`list_folder` where the store lists a folder as rows (the local store)."""
+    found = await store.folder_rows(paths.marker(path) if path else "")
+    out = Listed(found=found.exists or not path)
+    if found.own_time is not None and getattr(store, "folders_have_times", False):
+        out.own_time = found.own_time
+    entries = out.entries
+    at_root = not path
+    file_model, folder_model = models.row_model, models.base_model
+    rows = found.rows
+    for start in range(0, len(rows), SLICE):
+        files, folders = [], []
+        for key, size, when, is_folder in rows[start : start + SLICE]:
+            if is_folder:
+                child = key[:-1]
+                name = child.rpartition("/")[2]
+                folders.append(name)
+                if listed(name) and not paths.is_internal(child):
+                    entries.append(folder_model(child, "directory", when))
+                continue
+            name = key.rpartition("/")[2]
+            files.append(name)
+            if listed(name) and not (at_root and paths.is_internal(key)):
+                entries.append(file_model(key, name, size, when))
+        out.named(files, folders)
         await asyncio.sleep(0)
     return out
 

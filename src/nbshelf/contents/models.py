@@ -71,6 +71,25 @@ def entry_model(path: str, name: str, info: ObjectInfo) -> dict[str, Any]:
     }
 
 
+def row_model(path: str, name: str, size: int, last_modified: datetime) -> dict[str, Any]:
+    """:func:`entry_model` of a file a store listed as a row (no ObjectInfo)."""
+    notebook = path.endswith(".ipynb")
+    return {
+        "name": name,
+        "path": path,
+        "type": "notebook" if notebook else "file",
+        "last_modified": last_modified,
+        "created": last_modified,
+        "content": None,
+        "format": None,
+        "mimetype": None if notebook else mimetypes.guess_type(path)[0],
+        "size": size,
+        "writable": True,
+        "hash": None,
+        "hash_algorithm": None,
+    }
+
+
 def add_hash(model: dict[str, Any], info: ObjectInfo) -> None:
     """The store's own checksum, so a poll needs no download: MD5 where the etag is one."""
     md5 = info.md5

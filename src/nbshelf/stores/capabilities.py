@@ -14,6 +14,9 @@ subpackage (``swift/share.py``, ``obstore/share.py``).
   holds (the local store: one ``os.rename``), where object stores copy every object.
 * :class:`SupportsTreeDelete`: a whole folder deleted in one step (the local store: one
   rename out of sight, then ``shutil.rmtree`` in a worker thread).
+* :class:`SupportsFolderRows`: a folder's entries as plain rows, in one step, without an
+  :class:`~nbshelf.stores.ObjectInfo` each (the local store, where the listing is a
+  directory scan and building 100,000 ObjectInfos cost more than the scan itself).
 
 Where a file is on the local disk is not a capability: every store answers
 :meth:`ObjectStore.local_path` (None when it keeps no files of its own).
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 
@@ -131,4 +135,30 @@ class SupportsTreeDelete(Protocol):
     async def delete_tree(self, key: str) -> None:
         """Delete the folder ``key`` (no trailing slash) and everything under it. Raises
         NotFound if it is not there (or is a file)."""
+        ...
+
+
+#: One entry directly in a folder: (key, size, last modified, is it a folder).
+FolderRow = tuple[str, int, datetime, bool]
+
+
+@dataclass(frozen=True)
+class FolderRows:
+    """A folder's entries in listing order (by key), whether the folder exists, and its
+    own time where the store keeps one."""
+
+    rows: list[FolderRow]
+    exists: bool
+    own_time: datetime | None
+
+
+@runtime_checkable
+class SupportsFolderRows(Protocol):
+    """Lists one folder in one step (1 LIST), as plain rows: what a Jupyter listing needs
+    of each entry (its name, size and time) and nothing else. Plain tuples are cheap to
+    make, and the garbage collector stops tracking them."""
+
+    async def folder_rows(self, folder: str) -> FolderRows:
+        """The files and folders directly in ``folder`` (a key ending in ``/``, or ``""``
+        for the top), hidden and internal names included; a write in progress never."""
         ...

@@ -44,6 +44,7 @@ from .base import (
     PutOptions,
     check_key,
 )
+from .capabilities import FolderRow, FolderRows
 from .errors import (
     Conflict,
     InvalidKey,
@@ -424,6 +425,35 @@ class LocalStore(ObjectStore):
             if page.next_token is None:
                 return
             start += size
+
+    # ------------------------------------------------------------ SupportsFolderRows
+    async def folder_rows(self, folder: str) -> FolderRows:
+        """The folder's entries from one directory scan (1 LIST), sorted, as rows made in
+        the worker thread: no ObjectInfo, no page."""
+        if folder:
+            check_key(folder)
+        full = self.prefix + folder
+
+        async def scan() -> FolderRows:
+            self.requests.add("LIST")
+            return await self._run(self._folder_rows_sync, full, folder)
+
+        return await self._retrying(scan, folder or None, op="list")
+
+    def _folder_rows_sync(self, full: str, folder: str) -> FolderRows:
+        scanned = self._scan(full, "/", len(self.prefix))
+        rows: list[FolderRow] = []
+        add = rows.append
+        found, when = scanned.found, datetime.fromtimestamp
+        own_time = None
+        for key in scanned.keys:
+            kind, size, mtime_ns = found[key]
+            if kind == _MARKER:
+                if key == folder:
+                    own_time = when(mtime_ns / 1e9, _UTC)
+                continue
+            add((key, size, when(mtime_ns / 1e9, _UTC), kind == _PREFIX))
+        return FolderRows(rows, bool(rows) or own_time is not None or not folder, own_time)
 
     def _scan(self, prefix: str, delimiter: str | None, strip: int) -> _Scanned:
         """Every entry under the full key ``prefix``, its keys sorted, without their
