@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -126,6 +127,8 @@ async def _copy_then_delete(
             await held.renew()  # the journal names every key before it is deleted
             await _copy_or_undo(store, more, None)
             pairs = [*pairs, *(pair for pair in more if pair[0] not in known)]
+    if held is not None:
+        await held.still_held("deleting the sources")
     try:
         await store.delete([src for src, _ in pairs])
     except PermissionDenied as e:  # copies landed, the sources may not be deleted
@@ -211,6 +214,7 @@ async def delete(
                 await held.renew()
                 await copy_to_trash(store, again, batch)
                 keys = list(j.keys)
+        await held.still_held("deleting the files")
         await store.delete(keys)
         if with_checkpoints:
             await delete_checkpoints(store, path)
@@ -301,16 +305,50 @@ async def _listed(store: ObjectStore, path: str, entry: Entry) -> Entry:
 # ---------------------------------------------------------------- leases
 class _Held:
     """A lease being held: ``renew()`` rewrites the journal now (its lease pushed on, its
-    keys as they are); ``undone`` is set when a failed copy was cleanly undone."""
+    keys as they are); ``undone`` is set when a failed copy was cleanly undone.
 
-    def __init__(self, store: ObjectStore, j: Journal, seconds: float) -> None:
+    It also knows when its lease runs out (``deadline``, on this server's monotonic
+    clock, from just before the expiry written was computed) and whether it ever did:
+    a renewal that landed after the lease it renewed had run out (``lapsed``) leaves a
+    moment in which recovery could rightly take the operation for abandoned. Before a
+    step recovery must never race (deleting the sources) :meth:`still_held` refuses
+    then, and the operation is left to recovery whole."""
+
+    def __init__(self, store: ObjectStore, j: Journal, seconds: float, deadline: float) -> None:
         self.store, self.journal, self.seconds = store, j, seconds
         self.lock = asyncio.Lock()
         self.undone = False
+        self.deadline = deadline
+        self.lapsed = False
 
     async def renew(self) -> None:
         async with self.lock:  # one PUT of the journal at a time, never after the end
+            started = time.monotonic()
             await journal.renew(self.store, self.journal, self.seconds)
+            if time.monotonic() > self.deadline:
+                self.lapsed = True  # in the store it had expired before this landed
+            else:
+                self.deadline = started + self.seconds
+
+    async def still_held(self, step: str) -> None:
+        """Make sure the lease is held, with a third of it left at least, before
+        ``step``; else raise 503 and leave the journal for recovery."""
+        if not self.lapsed and self.deadline - time.monotonic() < self.seconds / 3:
+            await self.renew()
+        if self.lapsed or time.monotonic() >= self.deadline:
+            self.lapsed = True
+            log.warning(
+                "nbshelf: the lease of %s ran out before %s: left to recovery",
+                self.journal.describe(),
+                step,
+            )
+            raise HTTPError(
+                503,
+                f"{self.journal.describe()} took longer than its lease "
+                f"({self.seconds:g} s) and was stopped before {step}: nothing is lost; "
+                "once the lease has expired, `nbshelf recover` (or a server started on "
+                "this store) finishes or undoes it",
+            )
 
 
 def _seconds(lease: Lease | None) -> float:
@@ -325,6 +363,8 @@ async def _leased(store: ObjectStore, j: Journal, lease: Lease | None) -> AsyncI
     failed copy cleanly undone); any other error leaves it, for recovery once the lease
     has expired."""
     seconds = _seconds(lease)
+    deadline = time.monotonic() + seconds
+    j.extend_lease(seconds)  # the expiry written counts from now, as the deadline does
     await journal.begin(store, j)
     try:
         rival = await _rival(store, j)
@@ -339,7 +379,7 @@ async def _leased(store: ObjectStore, j: Journal, lease: Lease | None) -> AsyncI
             f"{rival.source} is being {verb} by another server (until {rival.expires} at "
             "the latest); try again when it is done",
         )
-    held = _Held(store, j, seconds)
+    held = _Held(store, j, seconds, deadline)
     stop = asyncio.Event()
 
     async def keep_renewing() -> None:

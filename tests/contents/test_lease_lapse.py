@@ -1,0 +1,115 @@
+"""A folder operation whose lease ran out stops before it deletes anything
+(contents/folder_ops.py ``_Held.still_held``).
+
+Recovery (another server's, or ``nbshelf recover``) takes an operation whose lease has
+expired for abandoned and finishes or undoes it. If the server running it was stalled
+long enough for a renewal to land after the lease had run out, both could act: the live
+server deleting the sources while recovery rolls the copies back loses both. So the
+holder refuses to take its destructive step once its lease has lapsed (or has less than
+a third left and cannot be renewed in time), answers 503 and leaves the journal whole.
+
+The stall is made by the store (memory store hooks slowed, the journal's renewal held
+past the lease): deterministic in what must happen whatever the machine's load (every
+delay here is a lower bound).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+
+import pytest
+from tornado.web import HTTPError
+
+from nbshelf.contents import folder_ops, journal
+from nbshelf.contents.lookup import entry_at
+from nbshelf.stores import ObjectInfo
+from nbshelf.stores.base import PutBody, PutOptions
+from nbshelf.stores.memory import MemoryStore
+
+LEASE = 1.5  # seconds: a renewal every 0.5 s
+FILES = 40
+COPY_SECONDS = 0.25  # 40 copies at 4 at once: 2.5 s at least, longer than the lease
+
+
+class StalledStore(MemoryStore):
+    """Copies take COPY_SECONDS each; with ``stall_renewals`` a journal rewrite (a lease
+    renewal, not its first write) is held ``LEASE + 0.5`` s before it is stored."""
+
+    stall_renewals = False
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name, max_concurrency=4)
+        self.written: set[str] = set()
+        self.deleted: list[str] = []
+
+    async def _copy(self, src: str, dst: str) -> ObjectInfo:
+        await asyncio.sleep(COPY_SECONDS)
+        return await super()._copy(src, dst)
+
+    async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo:
+        if key.startswith(".nbshelf/ops/"):
+            if key in self.written and self.stall_renewals:
+                await asyncio.sleep(LEASE + 0.5)
+            self.written.add(key)
+        return await super()._put(key, body, put)
+
+    async def _delete(self, keys: Sequence[str]) -> None:
+        self.deleted.extend(k for k in keys if not k.startswith(".nbshelf/"))
+        await super()._delete(keys)
+
+
+async def _seeded(stall: bool) -> tuple[StalledStore, dict[str, bytes]]:
+    store = StalledStore(f"lapse-{uuid.uuid4().hex[:8]}")
+    store.stall_renewals = stall
+    files = {f"proj/f{i:02}.txt": f"file {i}".encode() for i in range(FILES)}
+    for key, data in files.items():
+        await store.put(key, data)
+    return store, files
+
+
+async def _contents(store: MemoryStore, folder: str) -> dict[str, bytes]:
+    listing = await store.list_all(folder + "/", delimiter=None)
+    return {
+        o.key[len(folder) + 1 :]: (await store.get(o.key)).data
+        for o in listing.objects
+        if not o.is_dir_marker
+    }
+
+
+@pytest.mark.parametrize("op", ["rename", "delete"])
+async def test_a_lapsed_lease_stops_before_anything_is_deleted(op: str) -> None:
+    store, files = await _seeded(stall=True)
+    entry = await entry_at(store, "proj")
+    lease = folder_ops.Lease(LEASE)
+    with pytest.raises(HTTPError) as refused:
+        if op == "rename":
+            await folder_ops.move(store, "proj", "moved", entry, lease=lease)
+        else:
+            await folder_ops.delete(store, "proj", entry, to_trash=True, lease=lease)
+    assert refused.value.status_code == 503
+    assert "took longer than its lease" in str(refused.value.log_message)
+    assert store.deleted == []  # not one source deleted
+    assert await _contents(store, "proj") == {k[5:]: v for k, v in files.items()}
+    left = await journal.pending(store)
+    assert len(left) == 1 and not isinstance(left[0], str)  # the journal, for recovery
+
+    # once the lease has expired recovery finishes (or undoes) it: nothing lost
+    await asyncio.sleep(LEASE)
+    done = await folder_ops.recover(store)
+    assert len(done) == 1
+    if op == "rename":
+        assert await _contents(store, "moved") == {k[5:]: v for k, v in files.items()}
+    assert await journal.pending(store) == []
+
+
+async def test_a_lease_renewed_in_time_lets_a_long_operation_finish() -> None:
+    """The same rename, three times longer than its lease, with renewals that land:
+    it finishes, every file moved once, no journal left."""
+    store, files = await _seeded(stall=False)
+    entry = await entry_at(store, "proj")
+    await folder_ops.move(store, "proj", "moved", entry, lease=folder_ops.Lease(LEASE))
+    assert sorted(store.deleted) == sorted(files)
+    assert await _contents(store, "moved") == {k[5:]: v for k, v in files.items()}
+    assert await journal.pending(store) == []
