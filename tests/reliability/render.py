@@ -31,6 +31,7 @@ TITLES = {
     "saves": "Saves attempted",
     "conflicts_detected": "Concurrent edits detected",
     "recoveries": "Interrupted operations recovered",
+    "races": "Races run (each round asserts what must never happen)",
     "bytes_lost": "Bytes lost (must be 0)",
     "server_errors": "5xx answers to bad or hostile input (must be 0)",
     "shared_links_opened": "Shared links opened anonymously",
