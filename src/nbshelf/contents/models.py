@@ -53,26 +53,13 @@ def object_model(path: str, info: ObjectInfo, type: str | None = None) -> dict[s
 def entry_model(path: str, name: str, info: ObjectInfo) -> dict[str, Any]:
     """:func:`object_model` of a listed entry whose ``name`` is known (the same model,
     built in one step: a folder of 100,000 builds 100,000 of them)."""
-    when = info.last_modified or EPOCH
-    notebook = path.endswith(".ipynb")
-    return {
-        "name": name,
-        "path": path,
-        "type": "notebook" if notebook else "file",
-        "last_modified": when,
-        "created": when,
-        "content": None,
-        "format": None,
-        "mimetype": None if notebook else mimetypes.guess_type(path)[0],
-        "size": info.size,
-        "writable": True,
-        "hash": None,
-        "hash_algorithm": None,
-    }
+    return row_model(path, name, info.size, info.last_modified or EPOCH)
 
 
 def row_model(path: str, name: str, size: int, last_modified: datetime) -> dict[str, Any]:
-    """:func:`entry_model` of a file a store listed as a row (no ObjectInfo)."""
+    """The model of a listed file from what a listing knows of it: its key, name, size
+    and time (a store that lists rows, :class:`~nbshelf.stores.capabilities.SupportsFolderRows`,
+    makes no ObjectInfo for it)."""
     notebook = path.endswith(".ipynb")
     return {
         "name": name,
