@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -87,8 +88,25 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         return {n: conn.get_object(container, n)[1] for n in names}
 
     def swift_fill(files: dict[str, bytes]) -> None:
-        with concurrent.futures.ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda kv: conn.put_object(container, kv[0], kv[1]), files.items()))
+        """Written 8 at a time, a swiftclient connection per thread (one is not safe to
+        share between threads), each body a file object so that swiftclient's own retry
+        can send it again (it cannot rewind bytes: a retried PUT of bytes fails)."""
+        mine, opened = threading.local(), []
+
+        def put(rel: str, data: bytes) -> None:
+            if not hasattr(mine, "conn"):
+                mine.conn = swiftclient.Connection(
+                    authurl=swift.auth_url, user="test:tester", key=SWIFT_KEY
+                )
+                opened.append(mine.conn)
+            mine.conn.put_object(container, rel, io.BytesIO(data), content_length=len(data))
+
+        try:
+            with concurrent.futures.ThreadPoolExecutor(8) as pool:
+                list(pool.map(lambda kv: put(*kv), files.items()))
+        finally:
+            for each in opened:
+                each.close()
 
     yield Store(
         f"swift://{container}", swift_env(swift.auth_url), swift_objects, swift_fill, "Swift"
