@@ -165,7 +165,13 @@ async def test_a_lower_poll_rate_for_remote_stores(
     """``YDocExtension.file_poll_interval`` (jupyter-collaboration's own setting, docs/
     ecosystem.md) lowers what an idle room costs on a remote store: one HEAD per poll,
     and no more polls than the interval lets fit in the time (a poll is a sleep of the
-    interval, then the check, so a loaded machine only makes fewer)."""
+    interval, then the check, so a loaded machine only makes fewer).
+
+    jupytext is on in these servers, and a poll is a ``get``: once the existence cache's
+    answers are older than ``existence_cache_seconds`` the next poll asks jupytext's
+    probes again (test_jupytext.py counts what that costs). The cache is kept here for
+    longer than the window, so what is counted is the room's own poll. (With the default
+    5 s, CI counted 4 HEAD in an 11 s window: the polls and a probe asked again.)"""
     root = tmp_path / "root"
     root.mkdir()
     env = clean_env(ST_AUTH=swift_server.auth_url, ST_USER="test:tester", ST_KEY="testing")
@@ -173,6 +179,7 @@ async def test_a_lower_poll_rate_for_remote_stores(
         root,
         f"--YDocExtension.file_poll_interval={POLL_SECONDS}",
         f"--ArbitraryFileIdManager.db_path={tmp_path / 'file_id_manager.db'}",
+        "--ShelfContentsManager.existence_cache_seconds=600",
         store=f"swift://{unique('poll')}",
         env=env,
         ecosystem=True,

@@ -10,9 +10,15 @@ nbshelf's short-lived cache of "not found" answers (contents/existence.py) that 
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 
 from tests.ecosystem.conftest import Served, notebook, unique
+from tests.servers.jupyter import NbshelfServer
+from tests.servers.swift import SwiftServer
+from tests.share.helpers import clean_env
 
 
 def _open(eco: Served, path: str) -> dict:  # type: ignore[type-arg]
@@ -80,6 +86,43 @@ def test_requests_per_open_poll_save_with_jupytext(eco: Served) -> None:
     before = eco.counts()
     _poll(eco, f"{folder}/pair.ipynb")
     assert eco.since(before) == {"HEAD": 3}  # both times, and the .py's hash
+
+
+@pytest.mark.swift
+def test_a_poll_after_the_cache_expired_asks_the_probes_again(
+    swift_server: SwiftServer, tmp_path: Path
+) -> None:
+    """With the default ``existence_cache_seconds`` (5 s): a poll while the cached
+    answers are young costs 1 HEAD; once they are older, jupytext's probes are asked
+    again and the same poll costs 3 HEAD + 1 LIST on Swift (docs/ecosystem.md). Every
+    wait here is a lower bound: a slower machine only lets more of the cache expire,
+    and 6 s lets all of it."""
+    root = tmp_path / "root"
+    root.mkdir()
+    env = clean_env(ST_AUTH=swift_server.auth_url, ST_USER="test:tester", ST_KEY="testing")
+    server = NbshelfServer(root, store=f"swift://{unique('expiry')}", env=env, ecosystem=True)
+    server.start(timeout=120)
+    try:
+        path = "n.ipynb"
+        r = server.api(
+            "PUT", f"/api/contents/{path}", json={"type": "notebook", "content": notebook("a")}
+        )
+        assert r.status_code == 201, r.text
+
+        def poll() -> dict[str, int]:
+            before = server.requests_made()
+            r = server.api("GET", f"/api/contents/{path}", params={"content": 0, "hash": 1})
+            assert r.status_code == 200, r.text
+            after = server.requests_made()
+            return {k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)}
+
+        assert poll() == {"HEAD": 1}  # the answers the save left are young
+        for _ in range(2):
+            time.sleep(6)  # every cached answer is older than 5 s
+            assert poll() == {"HEAD": 3, "LIST": 1}
+            assert poll() == {"HEAD": 1}  # and young again
+    finally:
+        server.stop()
 
 
 def test_text_notebooks_are_listed_as_jupytext_says(eco: Served) -> None:

@@ -71,6 +71,9 @@ from .config import SwiftConfig
 DIRECTORY_CONTENT_TYPE = "application/directory"
 #: Listed entries converted between two yields to the event loop.
 _SLICE = 128
+#: How long a put into a container it has just created is sent again while the proxy
+#: still answers 404 from its cache (Swift's default: 6 s).
+CONTAINER_SHOWS_SECONDS = 10.0
 #: Signs a TempURL GET of a full key for some seconds (blocking; run in a thread).
 LinkSigner = Callable[[str, int], str]
 _META = "x-object-meta-"
@@ -526,8 +529,7 @@ class SwiftStore(ObjectStore):
             response = await send()
         except NotFound:  # the container is missing: create it on first use, once
             await self._ensure_container()
-            data.seek(start)
-            response = await send()
+            response = await self._once_the_container_shows(send, lambda: data.seek(start))
         h = {k.lower(): v for k, v in response.get("headers", {}).items()}
         return ObjectInfo(
             key=key,
@@ -681,6 +683,27 @@ class SwiftStore(ObjectStore):
             await self._call("head_container", self.container)
         except NotFound:
             await self._ensure_container()
+
+    async def _once_the_container_shows(
+        self, send: Callable[[], Any], rewind: Callable[[], Any]
+    ) -> dict[str, Any]:
+        """``send()`` again now that the container exists. A Swift proxy keeps a "no such
+        container" answer in its cache for a while (a tenth of its
+        ``recheck_container_existence``: 6 s by default), and a put that raced the
+        container's creation can put that answer back after the creation cleared it: the
+        next puts then get 404 though the container exists. Asked again, with backoff,
+        for up to :data:`CONTAINER_SHOWS_SECONDS`."""
+        delay, waited = 0.25, 0.0
+        while True:
+            rewind()
+            try:
+                return dict(await send())
+            except NotFound:
+                if waited + delay > CONTAINER_SHOWS_SECONDS:
+                    raise
+                await asyncio.sleep(delay)
+                waited += delay
+                delay = min(2 * delay, 2.0)
 
     async def _ensure_container(self) -> None:
         try:
