@@ -21,7 +21,7 @@ from typing import Any
 from jupyter_server.services.contents.manager import ContentsManager
 
 from ..stores import ObjectStore
-from ..stores.capabilities import SupportsFolderRows
+from ..stores.capabilities import FolderRows, SupportsFolderRows
 from . import models, paths
 
 #: Entries turned into models between two yields to the event loop (well under 1 ms).
@@ -92,7 +92,8 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
     The loop body is the whole cost of a large local listing (the scan runs in a
     thread): plain loops over slices, no generator per entry, one model dict each."""
     if isinstance(store, SupportsFolderRows):
-        return await _list_rows(store, path, listed)
+        found = await store.folder_rows(paths.marker(path) if path else "")
+        return await _from_rows(found, path, listed, store.folders_have_times)
     marker = paths.marker(path)
     out = Listed(found=not path)
     at_root = not path
@@ -133,11 +134,12 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
     return out
 
 
-async def _list_rows(store: SupportsFolderRows, path: str, listed: Callable[[str], bool]) -> Listed:
-    """:func:`list_folder` where the store lists a folder as rows (the local store)."""
-    found = await store.folder_rows(paths.marker(path) if path else "")
+async def _from_rows(
+    found: FolderRows, path: str, listed: Callable[[str], bool], folders_have_times: bool
+) -> Listed:
+    """:func:`list_folder` from the rows a store listed the folder as (the local store)."""
     out = Listed(found=found.exists or not path)
-    if found.own_time is not None and getattr(store, "folders_have_times", False):
+    if folders_have_times:
         out.own_time = found.own_time
     entries = out.entries
     at_root = not path
