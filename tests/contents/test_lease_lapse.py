@@ -16,6 +16,8 @@ delay here is a lower bound).
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 import uuid
 from collections.abc import Sequence
 
@@ -113,3 +115,48 @@ async def test_a_lease_renewed_in_time_lets_a_long_operation_finish() -> None:
     assert sorted(store.deleted) == sorted(files)
     assert await _contents(store, "moved") == {k[5:]: v for k, v in files.items()}
     assert await journal.pending(store) == []
+
+
+class BlockingStore(MemoryStore):
+    """A backend whose client blocks, as swiftclient does: every call runs in the store's
+    bounded thread pool (``max_concurrency=1`` here, as the live-recovery race runs it),
+    and the one bulk delete of the sources blocks its thread for twice the lease (a
+    bulk delete of thousands of objects on a busy Swift). Each journal write records
+    when it landed, on this process's monotonic clock."""
+
+    uses_threads = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name=name, max_concurrency=1)
+        self.journal_writes: list[float] = []
+
+    async def _put(self, key: str, body: PutBody, put: PutOptions) -> ObjectInfo:
+        await self._run(lambda: None)  # a blocking client's request, in the pool
+        info = await super()._put(key, body, put)
+        if key.startswith(".nbshelf/ops/"):
+            self.journal_writes.append(time.monotonic())
+        return info
+
+    async def _delete(self, keys: Sequence[str]) -> None:
+        if any(k.startswith("proj/") for k in keys):
+            await self._run(time.sleep, 2 * LEASE)
+        await super()._delete(keys)
+
+
+async def test_a_long_bulk_delete_never_starves_the_leases_renewals() -> None:
+    """While the one bulk delete of the sources holds the store's only worker thread for
+    twice the lease, the lease is still renewed (its renewals run in a lane of their
+    own): each journal write lands within a lease of the one before, so recovery can
+    never take the running rename for abandoned. (Before, the renewal queued behind the
+    delete and landed after the lease had run out: a clean CI run saw ``nbshelf
+    recover`` finish a live rename on Swift.)"""
+    store = BlockingStore(f"starve-{uuid.uuid4().hex[:8]}")
+    files = {f"proj/f{i:02}.txt": f"file {i}".encode() for i in range(8)}
+    for key, data in files.items():
+        await store.put(key, data)
+    entry = await entry_at(store, "proj")
+    await folder_ops.move(store, "proj", "moved", entry, lease=folder_ops.Lease(LEASE))
+    assert await _contents(store, "moved") == {k[5:]: v for k, v in files.items()}
+    gaps = [b - a for a, b in itertools.pairwise(store.journal_writes)]
+    assert len(gaps) >= 2, store.journal_writes  # renewed during the delete
+    assert max(gaps) < LEASE, gaps

@@ -16,6 +16,7 @@ import pytest
 from nbshelf import ShelfContentsManager
 from nbshelf.server.warmup import warm
 from nbshelf.stores import open_store
+from nbshelf.stores.base import URGENT_THREADS
 from tests.servers.swift_client import tempauth_options
 
 
@@ -42,7 +43,7 @@ def test_warm_starts_every_store_thread_before_the_first_request(
     assert not _threads("nbshelf-swift")
     warm(_App(), cm)
     started = _threads("nbshelf-swift")
-    assert len(started) == 8
+    assert len(started) == 8 + URGENT_THREADS  # the shared pool and the urgent lane
     assert gc.get_freeze_count() > 0
 
     async def first_requests() -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..stores import NotFound, ObjectStore
+from ..stores import NotFound, ObjectStore, urgent
 from . import layout
 from .layout import OPS
 
@@ -146,9 +146,11 @@ async def begin(store: ObjectStore, journal: Journal) -> Journal:
 
 
 async def renew(store: ObjectStore, journal: Journal, lease_seconds: float) -> None:
-    """Push the lease's expiry on (1 PUT), while the operation runs."""
+    """Push the lease's expiry on (1 PUT), while the operation runs: in the store's urgent
+    lane, never queued behind the operation's own copies and deletes."""
     journal.extend_lease(lease_seconds)
-    await store.put(journal.key, journal.to_json(), content_type="application/json")
+    with urgent():
+        await store.put(journal.key, journal.to_json(), content_type="application/json")
 
 
 async def end(store: ObjectStore, journal: Journal) -> None:

@@ -31,6 +31,7 @@ from .base import (
     PutBody,
     RequestCounter,
     gather_bounded,
+    urgent,
 )
 from .capabilities import (
     PublicSnapshot,
@@ -127,4 +128,5 @@ __all__ = [
     "backend_class",
     "gather_bounded",
     "open_store",
+    "urgent",
 ]

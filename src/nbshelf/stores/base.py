@@ -16,8 +16,18 @@ import hashlib
 import random
 import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any, ClassVar, TypeVar
@@ -43,6 +53,28 @@ MAX_KEY_BYTES = 1024
 _MD5_RE = re.compile(r"^[0-9a-f]{32}$")
 _MULTIPART_RE = re.compile(r"^([0-9a-f]{32})-(\d+)$")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+#: Set (by :func:`urgent`) around store calls that must not wait behind bulk work.
+_URGENT: ContextVar[bool] = ContextVar("nbshelf_store_urgent", default=False)
+#: Worker threads of the urgent lane: a lease renewal at a time, per folder operation.
+URGENT_THREADS = 4
+
+
+@contextmanager
+def urgent() -> Iterator[None]:
+    """Run the store calls made inside (in this task) in a lane of their own.
+
+    A backend whose client blocks runs its calls in a pool of ``max_concurrency``
+    threads, shared by everything the server does. A folder operation's lease renewal
+    queued there waits behind the operation's own bulk work: one bulk delete of
+    thousands of objects can hold a thread longer than the lease, and a renewal that
+    lands after the lease ran out lets recovery take the live operation for abandoned.
+    Calls made inside this block never queue behind the shared pool."""
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +322,7 @@ class ObjectStore(abc.ABC):
         self.requests = RequestCounter()
         self.retry = retry or RetryPolicy()
         self._executor: ThreadPoolExecutor | None = None
+        self._urgent_executor: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -538,9 +571,10 @@ class ObjectStore(abc.ABC):
         return None
 
     async def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        for pool in (self._executor, self._urgent_executor):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        self._executor = self._urgent_executor = None
 
     # ------------------------------------------------------------ retries
     async def _retrying(
@@ -614,11 +648,21 @@ class ObjectStore(abc.ABC):
         folder rename on Swift held it 135 ms while 16 started). Blocks until they run."""
         if self.uses_threads:
             start_threads(self._pool(), self.max_concurrency)
+            start_threads(self._urgent_pool(), URGENT_THREADS)
+
+    def _urgent_pool(self) -> ThreadPoolExecutor:
+        if self._urgent_executor is None:
+            self._urgent_executor = ThreadPoolExecutor(
+                max_workers=URGENT_THREADS, thread_name_prefix=f"nbshelf-{self.scheme}-urgent"
+            )
+        return self._urgent_executor
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run blocking client code in this store's bounded thread pool."""
+        """Run blocking client code in this store's bounded thread pool (in the urgent
+        lane's own threads inside :func:`urgent`)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool(), lambda: fn(*args, **kwargs))
+        pool = self._urgent_pool() if _URGENT.get() else self._pool()
+        return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
 
     # ------------------------------------------------------------ backend hooks
     @abc.abstractmethod
