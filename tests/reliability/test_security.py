@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from queue import Empty
 
 import nbformat
 import pytest
@@ -70,7 +71,7 @@ def _run_in_kernel(srv: NbshelfServer, code: str) -> str:
     client.start_channels()
     out: list[str] = []
     try:
-        client.wait_for_ready(timeout=60)
+        _wait_for_kernel_info(client, timeout=60)
 
         def hook(msg: dict) -> None:
             if msg["msg_type"] == "stream":
@@ -82,6 +83,30 @@ def _run_in_kernel(srv: NbshelfServer, code: str) -> str:
         client.stop_channels()
         srv.api("DELETE", f"/api/kernels/{kid}")
     return "".join(out)
+
+
+def _wait_for_kernel_info(client: BlockingKernelClient, timeout: float) -> None:
+    """Wait until the kernel answers ``kernel_info`` and its IOPub channel is connected.
+
+    jupyter_client's ``wait_for_ready`` judges a kernel it did not start by its
+    heartbeat, which counts a beat answered more than a second late as death: on a
+    loaded machine a starting kernel was declared dead ("Kernel died before replying
+    to kernel_info") while it was still importing. This asks the kernel only."""
+    deadline = time.monotonic() + timeout
+    while True:
+        client.kernel_info()
+        try:
+            msg = client.get_shell_msg(timeout=1)
+        except Empty:
+            msg = None
+        if msg is not None and msg["msg_type"] == "kernel_info_reply":
+            try:
+                client.get_iopub_msg(timeout=0.2)  # the reply's status message: subscribed
+                return
+            except Empty:
+                pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the kernel did not answer kernel_info in {timeout:.0f} s")
 
 
 def _children_environ(pid: int) -> list[dict[str, str]]:
