@@ -80,7 +80,9 @@ not a pin, nor s3fs/aiobotocore (0.13.0 asks only `s3fs>=2021.11.0`,
 - **Longest event-loop block**: a coroutine ticking every 1 ms runs during each
   call; the longest gap between two ticks is the longest time the call kept
   the event loop (and so every other user of the server) waiting. About 1 ms
-  means never blocked.
+  means never blocked. The benchmark process sets the interpreter's thread
+  switch interval to 1 ms first, as nbshelf's server does
+  (`nbshelf.server.warmup.tune_interpreter`), for every system measured.
 - **Memory** (the {big_mb} MB notebook): peak RSS growth during the call
   (sampled every 2 ms), and the peak growth of the Python heap (tracemalloc,
   one extra untimed call; it does not see memory allocated outside Python, e.g.

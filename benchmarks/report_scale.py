@@ -541,8 +541,11 @@ def scale_sections(results: dict[str, Any]) -> str:
             "does once it has started (`nbshelf/server/warmup.py`): `gc.collect()` then "
             "`gc.freeze()`, so the garbage collector's full collections no longer walk the "
             f"objects loaded so far ({min(frozen):,} to {max(frozen):,} here, every "
-            "library of every system measured). Every system in the table runs in this "
-            "one process and gets the same.",
+            "library of every system measured); and, once at the start of the run, the "
+            "interpreter's thread switch interval set to 1 ms (Python's default is 5 ms: "
+            "the longest the event loop waits for the GIL behind a worker thread running "
+            "Python). Every system in the table runs in this one process and gets the "
+            "same.",
             "",
         ]
     for env, d in data.items():

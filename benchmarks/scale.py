@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbshelf.server.warmup import tune_interpreter
+
 from .floors import LocalFloor, ObstoreFloor, SwiftFloor
 from .harness import nb_bytes, short, small_notebook
 from .measure import Ticker, call, measure
@@ -860,9 +862,9 @@ async def run_env(
     # what nbshelf's server does once started (nbshelf/server/warmup.py): objects loaded
     # so far leave the cyclic garbage collector, whose full collections would otherwise
     # walk every module of this process (the alternatives' too) on the loop. Every system
-    # measured here runs in this process and gets the same.
-    gc.collect()
-    gc.freeze()
+    # measured here runs in this process and gets the same (the 1 ms switch interval
+    # too: nbshelf.server.warmup.tune_interpreter).
+    tune_interpreter()
     out["gc_frozen"] = gc.get_freeze_count()
     out["idle_block_ms"] = [await idle_block(settings.idle_s)]
     try:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 import threading
 from typing import Any
 
 import pytest
 
 from nbshelf import ShelfContentsManager
-from nbshelf.server.warmup import warm
+from nbshelf.server.warmup import SWITCH_INTERVAL, tune_interpreter, warm
 from nbshelf.stores import open_store
 from nbshelf.stores.base import URGENT_THREADS
 from tests.servers.swift_client import tempauth_options
@@ -30,9 +31,24 @@ def _threads(prefix: str) -> set[int]:
 
 @pytest.fixture
 def unfrozen() -> Any:
-    """``warm`` freezes the garbage collector's objects: undone after the test."""
+    """``warm`` freezes the garbage collector's objects and sets the switch interval:
+    undone after the test."""
+    interval = sys.getswitchinterval()
     yield
     gc.unfreeze()
+    sys.setswitchinterval(interval)
+
+
+def test_the_switch_interval_goes_to_1_ms_unless_the_user_set_one(unfrozen: Any) -> None:
+    """A worker thread running Python keeps the GIL, and so the event loop, for up to
+    the switch interval: the server lowers Python's 5 ms default, never a chosen value."""
+    sys.setswitchinterval(0.005)
+    tune_interpreter()
+    assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL) == pytest.approx(0.001)
+    assert gc.get_freeze_count() > 0
+    sys.setswitchinterval(0.002)
+    tune_interpreter()
+    assert sys.getswitchinterval() == pytest.approx(0.002)
 
 
 def test_warm_starts_every_store_thread_before_the_first_request(

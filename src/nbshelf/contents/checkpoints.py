@@ -21,6 +21,7 @@ operations and their recovery use them too.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from traitlets import Float, Integer
 
 from ..stores import Conflict, NotFound, ObjectStore, Unsupported
 from ..stores.capabilities import SupportsTreeMove
-from . import layout, paths
+from . import layout, notebook_json, paths
 from .errors import store_errors
 
 
@@ -319,8 +320,11 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
 
     async def get_notebook_checkpoint(self, checkpoint_id: Any, path: str) -> dict[str, Any]:
         data = await self._read(checkpoint_id, path)
-        try:
-            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        try:  # a large one in a worker thread, in slices (see .notebook_json)
+            if len(data) < notebook_json.OFF_LOOP_BYTES:
+                nb = notebook_json.reads(data)
+            else:
+                nb = await asyncio.to_thread(notebook_json.reads, data)
         except Exception as e:
             raise HTTPError(400, f"Unreadable notebook checkpoint of {path}: {e!r}") from None
         return {"type": "notebook", "content": nb}
@@ -336,8 +340,9 @@ class ShelfCheckpoints(AsyncGenericCheckpointsMixin, AsyncCheckpoints):
 
     async def create_notebook_checkpoint(self, nb: Any, path: str) -> dict[str, Any]:
         """A checkpoint of the given notebook content (not of the stored file)."""
-        data = nbformat.writes(nbformat.from_dict(nb), version=nbformat.NO_CONVERT)
-        return await self._put_checkpoint(path, data.encode("utf-8"))
+        node = nbformat.from_dict(nb)
+        data = await asyncio.to_thread(notebook_json.writes, node)  # the size is unknown
+        return await self._put_checkpoint(path, data)
 
     async def create_file_checkpoint(self, content: Any, format: str, path: str) -> dict[str, Any]:
         import base64

@@ -27,7 +27,7 @@ from tornado.web import HTTPError
 from traitlets import Bool, Dict, Float, Instance, Integer, Unicode, default, observe
 
 from ..stores import ENV_STORE, NotFound, ObjectInfo, ObjectStore, StoreError, open_store
-from . import folder_ops, listing, lookup, models, paths, trust
+from . import folder_ops, listing, lookup, models, notebook_json, paths, trust
 from .checkpoints import ShelfCheckpoints
 from .errors import store_errors
 from .existence import ExistenceCache
@@ -402,10 +402,8 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         validation_error: dict[str, Any] = {}
         hashed_here = trust.off_loop(self)  # the signature's hashing with the parsing
 
-        def parse() -> tuple[Any, str | None]:
-            nb = nbformat.reads(
-                data.decode("utf-8"), as_version=4, capture_validation_error=validation_error
-            )
+        def parse() -> tuple[Any, str | None]:  # in slices: see .notebook_json
+            nb = notebook_json.reads(data, capture_validation_error=validation_error)
             return nb, trust.digest_to_check(self, nb) if hashed_here else None
 
         try:
@@ -524,28 +522,24 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
                 self.check_and_sign(nb, path)
             validation_error: dict[str, Any] = {}
 
-            def serialise() -> tuple[str, str | None]:
+            def serialise() -> tuple[bytes, str | None]:  # in slices: see .notebook_json
                 digest = trust.digest_to_sign(self, nb) if hashed_here else None
-                text = nbformat.writes(
-                    nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
-                )
-                return str(text), digest
+                data = notebook_json.writes(nb, capture_validation_error=validation_error)
+                return data, digest
 
             # saves: always in a thread, the size is unknown
-            text, digest = await asyncio.to_thread(serialise)
+            data, digest = await asyncio.to_thread(serialise)
         except HTTPError:
             raise
+        except UnicodeEncodeError as e:  # a lone surrogate in a string of the notebook
+            raise HTTPError(
+                400, f"Invalid notebook {path}: not valid Unicode text ({e.reason})"
+            ) from None
         except Exception as e:
             raise HTTPError(400, f"Invalid notebook {path}: {e}") from None
         if hashed_here:
             trust.store_signature(self, digest, path)
         self.validate_notebook_model(model, validation_error=validation_error)
-        try:
-            data = await _off_loop(lambda: text.encode("utf-8"), len(text))
-        except UnicodeEncodeError as e:  # a lone surrogate in a string of the notebook
-            raise HTTPError(
-                400, f"Invalid notebook {path}: not valid Unicode text ({e.reason})"
-            ) from None
         return data, model.get("message")
 
     async def _save_directory(self, path: str) -> dict[str, Any]:
@@ -764,12 +758,9 @@ class ShelfContentsManager(ChunkedUploadsMixin, AsyncContentsManager):
         return f"Serving notebooks from {self.store_description}"
 
 
-_OFF_LOOP_BYTES = 1 << 20  # smaller notebooks parse faster than a thread hand-off
-
-
 async def _off_loop(fn: Callable[[], T], size: int) -> T:
     """Run CPU-heavy notebook (de)serialisation in a worker thread when it is large."""
-    if size < _OFF_LOOP_BYTES:
+    if size < notebook_json.OFF_LOOP_BYTES:
         return fn()
     return await asyncio.to_thread(fn)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import hashlib
+import heapq
 import mimetypes
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -19,6 +20,9 @@ from .options import CommonOptions, OptionReader
 #: Keys deleted or copied between two turns of the event loop: a folder of 100,000 moved
 #: in memory lets other requests in every :data:`YIELD_EVERY` objects.
 YIELD_EVERY = 128
+#: Keys filtered, sorted or merged between two turns of the event loop when the sorted
+#: key list is brought up to date.
+SLICE = 4096
 
 
 @dataclass
@@ -34,6 +38,7 @@ class _Shelf:
     keys: list[str] = field(default_factory=list)
     added: set[str] = field(default_factory=set)
     stale: bool = False
+    rebuilding: bool = False
 
     def store(self, key: str, data: bytes, info: ObjectInfo) -> ObjectInfo:
         if key not in self.objects:
@@ -45,15 +50,44 @@ class _Shelf:
         if self.objects.pop(key, None) is not None:
             self.stale = True
 
-    def sorted_keys(self) -> list[str]:
-        if self.added or self.stale:
-            objects, added = self.objects, self.added
-            kept = [k for k in self.keys if k in objects and k not in added]
-            kept.extend(sorted(k for k in added if k in objects))
-            kept.sort()  # two sorted runs: one linear merge
-            self.keys = kept
-            self.added, self.stale = set(), False
+    async def sorted_keys(self) -> list[str]:
+        """The keys, sorted, brought up to date in slices of :data:`SLICE`: a turn of
+        the event loop between two slices, whatever the number of keys changed. Changes
+        made meanwhile are merged before it returns; one rebuild at a time (a second
+        caller waits for the first, as a listing would for a store's answer)."""
+        while self.rebuilding:
+            await asyncio.sleep(0.001)
+        self.rebuilding = True
+        try:
+            while self.added or self.stale:
+                added, self.added, self.stale = self.added, set(), False
+                self.keys = await _merged(self.keys, added, self.objects)
+        finally:
+            self.rebuilding = False
         return self.keys
+
+
+async def _merged(keys: list[str], added: set[str], objects: dict[str, Any]) -> list[str]:
+    """``keys`` still in ``objects`` merged with the ``added`` ones still there, sorted."""
+    kept: list[str] = []  # already sorted
+    for i in range(0, len(keys), SLICE):
+        kept.extend(k for k in keys[i : i + SLICE] if k in objects and k not in added)
+        await asyncio.sleep(0)
+    new = list(added)  # filtered a slice at a time below
+    if len(kept) + len(new) <= SLICE:
+        kept.extend(k for k in new if k in objects)
+        kept.sort()  # two sorted runs: one linear merge
+        return kept
+    sorted_runs = [kept]
+    for i in range(0, len(new), SLICE):
+        sorted_runs.append(sorted(k for k in new[i : i + SLICE] if k in objects))
+        await asyncio.sleep(0)
+    merged: list[str] = []
+    for i, key in enumerate(heapq.merge(*sorted_runs), 1):
+        merged.append(key)
+        if i % SLICE == 0:
+            await asyncio.sleep(0)
+    return merged
 
 
 class MemoryStore(ObjectStore):
@@ -141,7 +175,7 @@ class MemoryStore(ObjectStore):
         self.requests.add("LIST")
         objects: list[ObjectInfo] = []
         prefixes: list[PrefixInfo] = []
-        keys, stored = self._shelf.sorted_keys(), self._shelf.objects
+        keys, stored = await self._shelf.sorted_keys(), self._shelf.objects
         start = bisect.bisect_right(keys, token) if token else bisect.bisect_left(keys, prefix)
         last: str | None = None
         i = start
