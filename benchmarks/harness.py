@@ -559,6 +559,11 @@ def _summarize(
     out["block_latency_ms"] = [round(x.block_ms, 2) for x in lat]
     out["max_block_ms"] = round(max(x.block_ms for x in plain), 2) if plain else None
     out["max_block_latency_ms"] = round(max(x.block_ms for x in lat), 2) if lat else None
+    # the garbage collector's longest pass in the call that blocked longest (each phase)
+    out["max_block_gc_ms"] = round(max(plain, key=lambda x: x.block_ms).gc_ms, 2) if plain else None
+    out["max_block_latency_gc_ms"] = (
+        round(max(lat, key=lambda x: x.block_ms).gc_ms, 2) if lat else None
+    )
     growth = [x.rss_growth for x in both if x.rss_growth is not None]
     out["rss_growth_mb"] = round(max(growth) / 1e6, 1) if growth else None
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import inspect
 import os
 import threading
@@ -54,6 +55,30 @@ class Ticker:
         return self.max_gap
 
 
+class GcWatch:
+    """The longest pass of Python's cyclic garbage collector while installed. A pass
+    holds the interpreter, so every thread and the event loop wait for its whole length
+    whichever thread started it: it tells a block the call's own code made from one the
+    collector made (its cost grows with every object the process keeps alive)."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._start = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.longest = max(self.longest, time.perf_counter() - self._start)
+
+    def __enter__(self) -> GcWatch:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+
 def rss_bytes() -> int:
     """This process's resident set size now."""
     try:
@@ -102,6 +127,9 @@ class Sample:
     proxy: dict[str, int] | None = None
     store: dict[str, int] | None = None
     rss_growth: int | None = None
+    #: the garbage collector's longest pass during the call (part of ``block_ms`` if
+    #: the collector ran then)
+    gc_ms: float = 0.0
     result: Any = field(default=None, repr=False)
 
 
@@ -125,7 +153,8 @@ async def measure(
         sampler.__enter__()
     t0 = time.perf_counter()
     try:
-        result = await fn()
+        with GcWatch() as collector:
+            result = await fn()
     finally:
         elapsed = time.perf_counter() - t0
         if sampler is not None:
@@ -134,6 +163,7 @@ async def measure(
     return Sample(
         ms=elapsed * 1000,
         block_ms=gap * 1000,
+        gc_ms=collector.longest * 1000,
         proxy=classify(proxy.snapshot()) if proxy is not None else None,
         store=store.requests.snapshot() if store is not None else None,
         rss_growth=sampler.growth if sampler is not None else None,

@@ -83,6 +83,10 @@ not a pin, nor s3fs/aiobotocore (0.13.0 asks only `s3fs>=2021.11.0`,
   means never blocked. The benchmark process sets the interpreter's thread
   switch interval to 1 ms first, as nbshelf's server does
   (`nbshelf.server.warmup.tune_interpreter`), for every system measured.
+  The longest pass of Python's garbage collector in each call is recorded
+  too: a pass holds every thread, and its length grows with every object the
+  process keeps alive (the harness's own results included), not with the
+  call's own work; issue 16's table says which blocks such a pass explains.
 - **Memory** (the {big_mb} MB notebook): peak RSS growth during the call
   (sampled every 2 ms), and the peak growth of the Python heap (tracemalloc,
   one extra untimed call; it does not see memory allocated outside Python, e.g.

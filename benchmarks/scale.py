@@ -589,17 +589,23 @@ class Row:
     latency_ms: float = 0.0
     ms: list[float] = field(default_factory=list)
     block_ms: list[float] = field(default_factory=list)
+    gc_ms: list[float] = field(default_factory=list)  # the collector's longest pass
     requests: dict[str, int] | None = None  # the first call's, at the proxy
     store_requests: dict[str, int] | None = None  # the first call's, nbshelf's counter
     median_ms: float | None = None
     max_block_ms: float | None = None
     first_block_ms: float | None = None
+    #: the collector's longest pass in the call that blocked longest
+    max_block_gc_ms: float | None = None
 
     def finish(self) -> dict[str, Any]:
         if self.ms:
             self.median_ms = round(statistics.median(self.ms), 2)
             self.max_block_ms = round(max(self.block_ms), 2)
             self.first_block_ms = round(self.block_ms[0], 2)
+            worst = self.block_ms.index(max(self.block_ms))
+            if worst < len(self.gc_ms):
+                self.max_block_gc_ms = self.gc_ms[worst]
         return asdict(self)
 
 
@@ -633,6 +639,7 @@ class Runner:
                 proxy.latency = 0.0
         row.ms.append(round(sample.ms, 2))
         row.block_ms.append(round(sample.block_ms, 2))
+        row.gc_ms.append(round(sample.gc_ms, 2))
         if row.requests is None and sample.proxy is not None:
             row.requests = sample.proxy
         if row.store_requests is None and sample.store is not None:

@@ -157,6 +157,19 @@ async def test_bad_keys_are_refused(backend: Backend, key: str) -> None:
     backend.assert_counts({})  # refused before any request
 
 
+async def test_a_bad_key_among_many_refuses_the_whole_delete(backend: Backend) -> None:
+    """Keys of a large delete are checked a slice at a time (the event loop free in
+    between): one bad key past the first slices still refuses the delete before any
+    request, and nothing is deleted."""
+    await backend.store.put("kept.ipynb", BODY)
+    backend.reset()
+    many = ["kept.ipynb", *(f"gone/{i:04}.ipynb" for i in range(1000)), "a/../b"]
+    with pytest.raises(InvalidKey):
+        await backend.store.delete(many)
+    backend.assert_counts({})
+    assert (await backend.store.get("kept.ipynb")).data == BODY
+
+
 # ----------------------------------------------------------------------------- listing
 async def test_delimited_listing(backend: Backend) -> None:
     store = backend.store

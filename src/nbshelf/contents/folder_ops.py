@@ -44,6 +44,8 @@ log = logging.getLogger("nbshelf")
 
 #: How long a journal written before leases (no expiry) counts as live.
 LEGACY_LIVE = timedelta(minutes=30)
+#: Listed objects compared with what was copied between two turns of the event loop.
+COMPARE_SLICE = 1024
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,7 @@ async def move(
         return
     j = journal.new_journal("rename", old, new, pairs=pairs, lease_seconds=_seconds(lease))
     async with _leased(store, j, lease) as held:
-        seen = {o.key: o for o in entry.objects}
-        await _copy_then_delete(store, pairs, held, recheck=(old, new, seen))
+        await _copy_then_delete(store, pairs, held, recheck=(old, new, entry.objects))
         if with_checkpoints:
             await move_checkpoints(store, old, new)
 
@@ -114,7 +115,7 @@ async def _copy_then_delete(
     pairs: list[tuple[str, str]],
     held: _Held | None = None,
     *,
-    recheck: tuple[str, str, dict[str, ObjectInfo]] | None = None,
+    recheck: tuple[str, str, list[ObjectInfo]] | None = None,
 ) -> None:
     await _copy_or_undo(store, pairs, held)
     if recheck is not None and held is not None:
@@ -159,17 +160,25 @@ async def _copy_or_undo(
     raise failures[0]
 
 
-async def _changed_since(store: ObjectStore, folder: str, seen: dict[str, ObjectInfo]) -> list[str]:
-    """The keys under ``folder`` that are new or changed since ``seen`` (1 LIST a page)."""
+async def _changed_since(store: ObjectStore, folder: str, listed: list[ObjectInfo]) -> list[str]:
+    """The keys under ``folder`` that are new or changed since it was ``listed`` (1 LIST
+    a page); a large folder compared a slice at a time, the event loop free between."""
+    seen: dict[str, ObjectInfo] = {}
+    for start in range(0, len(listed), COMPARE_SLICE):
+        seen.update((o.key, o) for o in listed[start : start + COMPARE_SLICE])
+        await asyncio.sleep(0)
     changed = []
-    for info in await objects_under(store, folder):
-        before = seen.get(info.key)
-        if before is None or (before.etag, before.size, before.last_modified) != (
-            info.etag,
-            info.size,
-            info.last_modified,
-        ):
-            changed.append(info.key)
+    now = await objects_under(store, folder)
+    for start in range(0, len(now), COMPARE_SLICE):  # the event loop gets a turn between
+        for info in now[start : start + COMPARE_SLICE]:
+            before = seen.get(info.key)
+            if before is None or (before.etag, before.size, before.last_modified) != (
+                info.etag,
+                info.size,
+                info.last_modified,
+            ):
+                changed.append(info.key)
+        await asyncio.sleep(0)
     return changed
 
 
@@ -207,7 +216,7 @@ async def delete(
     async with _leased(store, j, lease) as held:
         if batch:  # named first, in the journal, so recovery can check its copies
             await copy_to_trash(store, keys, batch)
-            again = await _changed_since(store, path, {o.key: o for o in entry.objects})
+            again = await _changed_since(store, path, entry.objects)
             if again:
                 known = set(keys)
                 j.keys.extend(k for k in again if k not in known)

@@ -18,6 +18,7 @@ lease (20 s of the default 60 s) before a live lease could look expired.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -56,13 +57,15 @@ class Journal:
         return layout.journal_key(self.id)
 
     def to_json(self) -> bytes:
-        body: dict[str, Any] = {
+        """The journal as JSON. A folder of 100,000 names 100,000 keys: the lists are
+        encoded :data:`ENCODE_SLICE` items per call, so the thread writing a large
+        journal (:func:`encoded`) hands the interpreter over between slices instead of
+        holding it for one 50 ms ``json.dumps``."""
+        head: dict[str, Any] = {
             "version": 2,
             "op": self.op,
             "source": self.source,
             "destination": self.destination,
-            "pairs": [list(p) for p in self.pairs],
-            "keys": self.keys,
             "trash": self.trash,
             "started": self.started,
             "host": self.host,
@@ -71,7 +74,15 @@ class Journal:
             "expires": self.expires,
             "tree": self.tree,
         }
-        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+        text = json.dumps(head, ensure_ascii=False)
+        pairs = _json_array([[src, dst] for src, dst in self.pairs])
+        keys = _json_array(self.keys)
+        return f'{text[:-1]}, "pairs": {pairs}, "keys": {keys}}}'.encode()
+
+    @property
+    def size(self) -> int:
+        """How many keys the journal names (what its encoding costs)."""
+        return len(self.pairs) + len(self.keys)
 
     @classmethod
     def from_json(cls, id: str, data: bytes) -> Journal:
@@ -139,9 +150,31 @@ def new_journal(
     return journal
 
 
+#: Items of a journal's lists encoded per ``json.dumps`` call (well under 1 ms each).
+ENCODE_SLICE = 1024
+
+
+def _json_array(items: list[Any]) -> str:
+    """``json.dumps(items)``, a slice at a time."""
+    if len(items) <= ENCODE_SLICE:
+        return json.dumps(items, ensure_ascii=False)
+    parts = [
+        json.dumps(items[i : i + ENCODE_SLICE], ensure_ascii=False)[1:-1]
+        for i in range(0, len(items), ENCODE_SLICE)
+    ]
+    return "[" + ", ".join(parts) + "]"
+
+
+async def encoded(journal: Journal) -> bytes:
+    """The journal's JSON; a large one made in a worker thread, off the event loop."""
+    if journal.size <= ENCODE_SLICE:
+        return journal.to_json()
+    return await asyncio.to_thread(journal.to_json)
+
+
 async def begin(store: ObjectStore, journal: Journal) -> Journal:
     """Write the journal before the operation's first copy (1 PUT)."""
-    await store.put(journal.key, journal.to_json(), content_type="application/json")
+    await store.put(journal.key, await encoded(journal), content_type="application/json")
     return journal
 
 
@@ -149,8 +182,9 @@ async def renew(store: ObjectStore, journal: Journal, lease_seconds: float) -> N
     """Push the lease's expiry on (1 PUT), while the operation runs: in the store's urgent
     lane, never queued behind the operation's own copies and deletes."""
     journal.extend_lease(lease_seconds)
+    body = await encoded(journal)
     with urgent():
-        await store.put(journal.key, journal.to_json(), content_type="application/json")
+        await store.put(journal.key, body, content_type="application/json")
 
 
 async def end(store: ObjectStore, journal: Journal) -> None:

@@ -93,7 +93,7 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
     thread): plain loops over slices, no generator per entry, one model dict each."""
     if isinstance(store, SupportsFolderRows):
         found = await store.folder_rows(paths.marker(path) if path else "")
-        return await _from_rows(found, path, listed, store.folders_have_times)
+        return await asyncio.to_thread(_from_rows, found, path, listed, store.folders_have_times)
     marker = paths.marker(path)
     out = Listed(found=not path)
     at_root = not path
@@ -134,33 +134,41 @@ async def list_folder(store: ObjectStore, path: str, listed: Callable[[str], boo
     return out
 
 
-async def _from_rows(
+def _from_rows(
     found: FolderRows, path: str, listed: Callable[[str], bool], folders_have_times: bool
 ) -> Listed:
-    """:func:`list_folder` from the rows a store listed the folder as (the local store)."""
+    """:func:`list_folder` from the rows a store listed the folder as (the local store),
+    in a worker thread: the rows are plain tuples, so building every model in one pass
+    there costs the event loop nothing but the interpreter's switch interval (1 ms in
+    nbshelf's server, :func:`nbshelf.server.warmup.tune_interpreter`), where slices on
+    the loop paid a loop iteration every :data:`SLICE` entries and kept the listing
+    waiting behind every other request."""
     out = Listed(found=found.exists or not path)
     if folders_have_times:
         out.own_time = found.own_time
     entries = out.entries
+    add = entries.append
     at_root = not path
     file_model, folder_model = models.row_model, models.base_model
-    rows = found.rows
-    for start in range(0, len(rows), SLICE):
-        files, folders = [], []
-        for key, size, when, is_folder in rows[start : start + SLICE]:
-            if is_folder:
-                child = key[:-1]
-                name = child.rpartition("/")[2]
-                folders.append(name)
-                if listed(name) and not paths.is_internal(child):
-                    entries.append(folder_model(child, "directory", when))
-                continue
-            name = key.rpartition("/")[2]
-            files.append(name)
-            if listed(name) and not (at_root and paths.is_internal(key)):
-                entries.append(file_model(key, name, size, when))
+    is_internal = paths.is_internal
+    files: list[str] = []
+    folders: list[str] = []
+    for key, size, when, is_folder in found.rows:
+        if is_folder:
+            child = key[:-1]
+            name = child.rpartition("/")[2]
+            folders.append(name)
+            if listed(name) and not is_internal(child):
+                add(folder_model(child, "directory", when))
+            continue
+        name = key.rpartition("/")[2]
+        files.append(name)
+        if listed(name) and not (at_root and is_internal(key)):
+            add(file_model(key, name, size, when))
+    if len(files) + len(folders) <= REMEMBERED:
         out.named(files, folders)
-        await asyncio.sleep(0)
+    else:
+        out.files = out.folders = None
     return out
 
 

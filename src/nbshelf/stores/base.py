@@ -214,9 +214,24 @@ def normalize_prefix(prefix: str) -> str:
     return prefix + "/"
 
 
+#: Keys checked between two turns of the event loop (well under 1 ms).
+KEY_SLICE = 256
 #: An empty, "." or ".." path segment (the trailing "/" of a folder key stripped first).
 _BAD_SEGMENT = re.compile(r"(?:^|/)\.{0,2}(?:/|$)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+async def _checked_keys(prefix: str, keys: Iterable[str]) -> list[str]:
+    """Every key checked and prefixed, the event loop given a turn every
+    :data:`KEY_SLICE` keys (a folder of 100,000 held it 300 ms in one go)."""
+    keys = list(keys)
+    if len(keys) <= KEY_SLICE:
+        return [prefix + check_key(k) for k in keys]
+    out: list[str] = []
+    for start in range(0, len(keys), KEY_SLICE):
+        out.extend([prefix + check_key(k) for k in keys[start : start + KEY_SLICE]])
+        await asyncio.sleep(0)
+    return out
 
 
 def check_key(key: str) -> str:
@@ -468,7 +483,7 @@ class ObjectStore(abc.ABC):
 
     async def delete(self, keys: Iterable[str]) -> None:
         """Delete keys; missing keys are not an error (deletes are idempotent)."""
-        full = [self._full(k) for k in keys]
+        full = await _checked_keys(self.prefix, keys)
         if full:
             await self._retrying(lambda: self._delete(full), None, op="delete")
 
