@@ -92,3 +92,34 @@ async def test_knowledge_follows_renames_and_can_be_off(backend: Backend) -> Non
     backend.reset()
     await cm.create_checkpoint("moved.ipynb")
     backend.assert_counts({"COPY": 1, "LIST": 1, **backend.delete_cost(1)})
+
+
+class _ImportWatch:
+    """A finder first in ``sys.meta_path`` that only records what is looked up: every
+    import not already in ``sys.modules`` (a failed one included) passes through it."""
+
+    def __init__(self) -> None:
+        self.looked_up: list[str] = []
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        self.looked_up.append(name)
+        return None
+
+
+async def test_a_save_cycle_imports_nothing(backend: Backend) -> None:
+    """Once warm, a save cycle looks up no module: httpcore (under the S3 store's httpx)
+    imports ``sniffio`` at every lock it makes and, where it is not installed, searches
+    ``sys.path`` for it each time (nbshelf[s3] installs it)."""
+    import sys
+
+    cm = _manager(backend, keep=3)
+    await cm.save(_model("v0"), NB)
+    await _cycle(cm, "warm")
+    watch = _ImportWatch()
+    sys.meta_path.insert(0, watch)
+    try:
+        await _cycle(cm, "v1")
+        await _cycle(cm, "v2")
+    finally:
+        sys.meta_path.remove(watch)
+    assert watch.looked_up == []
