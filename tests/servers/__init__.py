@@ -43,14 +43,25 @@ def free_port(host: str = "127.0.0.1") -> int:
 
     Under pytest-xdist each worker takes only the ports whose remainder by the number of
     workers is its own index: a port one worker found free and is about to hand to a
-    server it starts can never be found free by another worker in the meantime."""
+    server it starts can never be found free by another worker in the meantime. The
+    kernel's own pick is not enough: Linux hands ``bind(port 0)`` odd ports first (even
+    ones are kept for ``connect``), so with an even number of workers some would never
+    get one; a pick of the wrong class is moved to the next port of this worker's."""
     index, count = _worker()
     for _ in range(1000):
         with socket.socket() as s:
             s.bind((host, 0))
             port = int(s.getsockname()[1])
-        if port % count == index:
-            return port
+        if port % count != index:
+            port += (index - port) % count
+            if port > 65535:
+                continue
+            try:
+                with socket.socket() as s:
+                    s.bind((host, port))
+            except OSError:
+                continue
+        return port
     raise RuntimeError(f"no free port on {host} for xdist worker {index} of {count}")
 
 
