@@ -3,8 +3,10 @@
 A folder of 100,000 notebooks is 100,000 models: built in one go they held the event
 loop for a second, and jupyter_server's ``should_list`` (every ``hide_globs`` pattern
 ``fnmatch``-ed against every name) was most of it. Here the patterns are compiled into
-one expression per listing, and the loop is given back every :data:`SLICE` entries,
-so the server answers other requests while a large folder is listed.
+one expression per listing. Pages from a store are turned into models on the loop,
+which is given back every :data:`SLICE` entries; rows from a store that lists them
+(the local store) are turned into models in one pass in a worker thread. Either way the
+server answers other requests while a large folder is listed.
 """
 
 from __future__ import annotations
