@@ -109,6 +109,17 @@ def _decode(data: bytes) -> str:
     return "".join(parts)
 
 
+def _validate(nb: Any, capture_validation_error: dict[str, Any] | None) -> None:
+    """nbformat's validation as ``reads`` and ``writes`` do it: an invalid notebook is
+    logged and, when asked, its error captured; never raised."""
+    try:
+        nbformat.validate(nb)
+    except ValidationError as e:
+        log.error("Notebook JSON is invalid: %s", e)
+        if isinstance(capture_validation_error, dict):
+            capture_validation_error["ValidationError"] = e
+
+
 def reads(data: bytes, capture_validation_error: dict[str, Any] | None = None) -> Any:
     """``nbformat.reads(data.decode("utf-8"), as_version=4, ...)``, parsed by
     :func:`loads`: the same notebook, the same errors and validation."""
@@ -126,12 +137,7 @@ def reads(data: bytes, capture_validation_error: dict[str, Any] | None = None) -
             f"The notebook is invalid and is missing an expected key: {e}"
         ) from None
     nb = nbformat.convert(nb, 4)
-    try:
-        nbformat.validate(nb)
-    except ValidationError as e:
-        log.error("Notebook JSON is invalid: %s", e)
-        if isinstance(capture_validation_error, dict):
-            capture_validation_error["ValidationError"] = e
+    _validate(nb, capture_validation_error)
     return nb
 
 
@@ -145,12 +151,7 @@ def writes(nb: Any, capture_validation_error: dict[str, Any] | None = None) -> b
             nb, nbformat.NO_CONVERT, capture_validation_error=capture_validation_error
         )
         return str(text).encode("utf-8")
-    try:
-        nbformat.validate(nb)
-    except ValidationError as e:
-        log.error("Notebook JSON is invalid: %s", e)
-        if isinstance(capture_validation_error, dict):
-            capture_validation_error["ValidationError"] = e
+    _validate(nb, capture_validation_error)
     on_disk = strip_transient(split_lines(copy.deepcopy(nb)))
     try:
         return _encoded(_tokens(on_disk, 0))
