@@ -32,3 +32,56 @@ def test_proxy_counts_and_forwards(s3_server: S3Target, bucket: str, latency: fl
         assert [r.status for r in proxy.snapshot()] == [200, 200, 200, 200]
         proxy.reset()
         assert proxy.total == 0
+
+
+def test_an_upstream_connection_closed_while_idle_is_replaced() -> None:
+    """A server that ends a kept-alive connection once it has been idle (Swift after its
+    ``client_timeout``) must not make the proxy fail the client's next request on it:
+    the proxy opens a new upstream connection, as a client's pool would (the benchmark's
+    10,000-entry Swift listing failed on such connections after 100 s of seeding)."""
+    import asyncio
+    import http.client
+    import threading
+    import time
+
+    connections = []
+    ready = threading.Event()
+    loop = asyncio.new_event_loop()
+    port: list[int] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        while True:
+            try:
+                await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 0.2)
+            except (asyncio.TimeoutError, asyncio.IncompleteReadError):
+                writer.close()  # idle for 0.2 s: this server ends the connection
+                return
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(asyncio.start_server(answer, "127.0.0.1", 0))
+        port.append(server.sockets[0].getsockname()[1])
+        ready.set()
+        loop.run_forever()
+
+    threading.Thread(target=serve, daemon=True).start()
+    assert ready.wait(10)
+    try:
+        with CountingProxy(f"http://127.0.0.1:{port[0]}") as proxy:
+            conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+            statuses = []
+            for _ in range(3):
+                conn.request("GET", "/x")
+                resp = conn.getresponse()
+                assert resp.read() == b"ok"
+                statuses.append(resp.status)
+                time.sleep(0.5)  # the upstream closes its side meanwhile
+            conn.close()
+            assert statuses == [200, 200, 200]
+            assert proxy.total == 3
+            assert len(connections) == 3  # one upstream connection per idle gap
+    finally:
+        loop.call_soon_threadsafe(loop.stop)

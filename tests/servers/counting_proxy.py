@@ -146,7 +146,12 @@ class CountingProxy:
                 method, target, _ = request_line.split(" ", 2)
                 if self.latency:
                     await asyncio.sleep(self.latency)
-                if up_writer is None or up_writer.is_closing():
+                if up_writer is None or up_writer.is_closing() or _dropped(up_reader):
+                    # a kept-alive upstream connection the server closed while idle (Swift
+                    # after its client_timeout) is replaced, as a client's pool would
+                    # replace it, not used to fail the client's next request
+                    if up_writer is not None:
+                        up_writer.close()
                     up_reader, up_writer = await asyncio.open_connection(
                         self.upstream_host, self.upstream_port
                     )
@@ -176,6 +181,11 @@ class CountingProxy:
                 if w is not None:
                     with contextlib.suppress(Exception):
                         w.close()
+
+
+def _dropped(up: asyncio.StreamReader | None) -> bool:
+    """Whether the upstream ended the connection while it was idle (its EOF arrived)."""
+    return up is not None and (up.at_eof() or up.exception() is not None)
 
 
 async def _read_head(reader: asyncio.StreamReader) -> tuple[str, dict[str, str]] | None:
