@@ -547,7 +547,10 @@ def scale_sections(results: dict[str, Any]) -> str:
         "server's block. The floor of a rename sends every copy at once, then one bulk "
         "delete; the keys it moves are listed before its timed call (the issue's floor). "
         "The floor of a delete to the trash is the copies at once plus one bulk delete; "
-        "locally, one `os.rename` into a trash folder.",
+        "locally, one `os.rename` into a trash folder. On the local disk every measured "
+        "call starts on a settled disk (`os.sync` before it, outside its window): a "
+        "call that fsyncs would otherwise wait for what the previous system left "
+        "unwritten.",
         "",
     ]
     frozen = [d.get("gc_frozen") for d in data.values() if d.get("gc_frozen")]
