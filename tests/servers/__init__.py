@@ -41,27 +41,20 @@ def _worker() -> tuple[int, int]:
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on now (plain bind: catches SO_REUSEPORT listeners too).
 
-    Under pytest-xdist each worker takes only the ports whose remainder by the number of
-    workers is its own index: a port one worker found free and is about to hand to a
-    server it starts can never be found free by another worker in the meantime. The
-    kernel's own pick is not enough: Linux hands ``bind(port 0)`` odd ports first (even
-    ones are kept for ``connect``), so with an even number of workers some would never
-    get one; a pick of the wrong class is moved to the next port of this worker's."""
+    Under pytest-xdist each worker takes only the ports of its own class: a port one
+    worker found free and is about to hand to a server it starts can never be found free
+    by another worker in the meantime. The class is ``(port // 2) % workers``, not
+    ``port % workers``: Linux hands ``bind(port 0)`` odd ports first and keeps even ones
+    for ``connect``, so classing by the remainder left an even number of workers with
+    no port at all, and moving a pick to an even port of the class lost it to an
+    outgoing connection before the server bound it ("port ... is not available")."""
     index, count = _worker()
     for _ in range(1000):
         with socket.socket() as s:
             s.bind((host, 0))
             port = int(s.getsockname()[1])
-        if port % count != index:
-            port += (index - port) % count
-            if port > 65535:
-                continue
-            try:
-                with socket.socket() as s:
-                    s.bind((host, port))
-            except OSError:
-                continue
-        return port
+        if (port // 2) % count == index:
+            return port
     raise RuntimeError(f"no free port on {host} for xdist worker {index} of {count}")
 
 
