@@ -587,6 +587,7 @@ def scale_sections(results: dict[str, Any]) -> str:
             out.append(
                 "Seeding (not timed in the tables): "
                 + "; ".join(f"{int(n):,} in {s} s" for n, s in seeded.items())
+                + (f" ({d['seed_note']})" if d.get("seed_note") else "")
                 + "."
             )
         for n, why in (d.get("skipped_sizes") or {}).items():

@@ -4,14 +4,17 @@ they store (for seeding the same data everywhere and checking results independen
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import shutil
 import tempfile
+import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 SWIFT_USER, SWIFT_KEY = "test:tester", "testing"
 REGION = "us-east-1"
@@ -153,6 +156,11 @@ class Server:
     stop: Callable[[], None] | None = None
     #: the server's own processes (CPU time read from /proc by the load test)
     pids: list[int] = field(default_factory=list)
+    #: a large folder seeded (or removed) without a request per object:
+    #: (bucket, prefix, n, body, delete); None: seed over HTTP
+    bulk_seed: Callable[[str, str, int, bytes, bool], None] | None = None
+    #: what the bulk seeding makes, for the report
+    bulk_seed_note: str = ""
 
     def boto(self) -> Any:
         return boto_client(self.endpoint, self.access_key, self.secret_key)
@@ -169,8 +177,15 @@ def start_moto() -> Server:
     from tests.servers.counting_proxy import CountingProxy
     from tests.servers.moto_server import start_moto as _start
 
-    moto = _start()
+    moto = _start(module="benchmarks.moto_seeding")
     proxy = CountingProxy(moto.endpoint).start()
+
+    def bulk_seed(bucket: str, prefix: str, n: int, body: bytes, delete: bool) -> None:
+        query = urlencode({"bucket": bucket, "prefix": prefix, "n": n, "delete": int(delete)})
+        req = urllib.request.Request(
+            f"{moto.endpoint}/_nbshelf_seed?{query}", data=body, method="POST"
+        )
+        urllib.request.urlopen(req, timeout=600).close()
 
     def stop() -> None:
         proxy.stop()
@@ -186,6 +201,11 @@ def start_moto() -> Server:
         version=f"moto {version('moto')}",
         stop=stop,
         pids=[moto.proc.pid],
+        bulk_seed=bulk_seed,
+        bulk_seed_note=(
+            "the listing sizes are seeded through moto's own backend in its process "
+            "(benchmarks/moto_seeding.py): real objects, not one HTTP PUT each"
+        ),
     )
 
 
@@ -208,6 +228,10 @@ def start_swift() -> Server:
         proxy.stop()
         swift.stop()
 
+    def bulk_seed(container: str, prefix: str, n: int, body: bytes, delete: bool) -> None:
+        etag = hashlib.md5(body, usedforsecurity=False).hexdigest()
+        swift.listing_rows(container, prefix, n, size=len(body), etag=etag, delete=delete)
+
     return Server(
         "swift",
         "OpenStack Swift all-in-one (tempauth; native API and s3api)",
@@ -218,6 +242,12 @@ def start_swift() -> Server:
         version=f"swift {ver}",
         stop=stop,
         pids=[p.pid for p in swift.procs.values()],
+        bulk_seed=bulk_seed,
+        bulk_seed_note=(
+            "the listing sizes are seeded as rows written straight into the container's "
+            "database (tests/servers/swift.py, listing_rows): what a listing reads, with "
+            "no object behind them; a PUT each runs at ~100 objects/s here"
+        ),
     )
 
 

@@ -57,16 +57,21 @@ class MotoServer:
 
 
 def start_moto(
-    timeout: float = 30.0, *, env: dict[str, str] | None = None, kind: str = "moto"
+    timeout: float = 30.0,
+    *,
+    env: dict[str, str] | None = None,
+    kind: str = "moto",
+    module: str = "moto.server",
 ) -> MotoServer:
     """Start ``python -m moto.server`` (with ``env`` added to its environment) and wait
-    until it answers."""
+    until it answers. ``module``: another entry point with moto's command line (the
+    benchmark's ``benchmarks.moto_seeding``)."""
     if importlib.util.find_spec("moto") is None or importlib.util.find_spec("flask") is None:
         raise ServerUnavailable("moto's server is not installed: pip install 'moto[server]'")
     port = free_port()
     started(kind)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
