@@ -564,6 +564,9 @@ def _summarize(
     out["max_block_latency_gc_ms"] = (
         round(max(lat, key=lambda x: x.block_ms).gc_ms, 2) if lat else None
     )
+    # the longest gap counting only this process's time on the CPU (measure.Ticker)
+    out["max_busy_ms"] = round(max(x.busy_ms for x in plain), 2) if plain else None
+    out["max_busy_latency_ms"] = round(max(x.busy_ms for x in lat), 2) if lat else None
     growth = [x.rss_growth for x in both if x.rss_growth is not None]
     out["rss_growth_mb"] = round(max(growth) / 1e6, 1) if growth else None
     return out

@@ -29,20 +29,32 @@ async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 class Ticker:
     """A coroutine that wakes every ``TICK`` s; the longest gap between two wake-ups is
-    the longest time anything blocked the event loop while it ran."""
+    the longest time anything blocked the event loop while it ran.
+
+    On a loaded machine a gap is also the time this process was not scheduled at all
+    (the idle ticker alone shows gaps of 5-10 ms on two busy cores). ``max_busy`` tells
+    the two apart: for each gap, the process's CPU time in it (all its threads), capped
+    at the gap. A gap the code made is CPU time: the loop thread running a call's code,
+    or waiting for the interpreter lock behind another of this process's threads, or a
+    pass of the garbage collector. A gap the machine made is time off the CPU. CPU a
+    thread spends outside the interpreter lock on the other core (a store's Rust
+    client, the counting proxy) counts too: ``max_busy`` never understates a block."""
 
     def __init__(self) -> None:
         self.max_gap = 0.0
+        self.max_busy = 0.0
         self._stop = False
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
-        last = time.perf_counter()
+        last, last_cpu = time.perf_counter(), time.process_time()
         while not self._stop:
             await asyncio.sleep(TICK)
-            now = time.perf_counter()
-            self.max_gap = max(self.max_gap, now - last)
-            last = now
+            now, cpu = time.perf_counter(), time.process_time()
+            gap = now - last
+            self.max_gap = max(self.max_gap, gap)
+            self.max_busy = max(self.max_busy, min(gap, cpu - last_cpu))
+            last, last_cpu = now, cpu
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -130,6 +142,8 @@ class Sample:
     #: the garbage collector's longest pass during the call (part of ``block_ms`` if
     #: the collector ran then)
     gc_ms: float = 0.0
+    #: the longest gap counting only the process's CPU time in it (:class:`Ticker`)
+    busy_ms: float = 0.0
     result: Any = field(default=None, repr=False)
 
 
@@ -164,6 +178,7 @@ async def measure(
         ms=elapsed * 1000,
         block_ms=gap * 1000,
         gc_ms=collector.longest * 1000,
+        busy_ms=ticker.max_busy * 1000,
         proxy=classify(proxy.snapshot()) if proxy is not None else None,
         store=store.requests.snapshot() if store is not None else None,
         rss_growth=sampler.growth if sampler is not None else None,

@@ -235,6 +235,8 @@ class LocalEnv(Env):
         self.root = Path(tempfile.mkdtemp(prefix="nbshelf-scale-local-"))
         self.template: dict[int, Path] = {}
         self.cleanup.append(lambda: shutil.rmtree(self.root, ignore_errors=True))
+        self.scratch = self.root.parent / f"{self.root.name}-settle"
+        self.cleanup.append(lambda: self.scratch.unlink(missing_ok=True))
         floor = LocalFloor(self.root)
         self.floor = floor
         self.systems = [
@@ -316,8 +318,24 @@ class LocalEnv(Env):
         """The disk's pending writes flushed (``os.sync``) before each measured call: a
         call that fsyncs (nbshelf's journal) otherwise waits for whatever the previous
         system left unwritten (jupyter_server's 100,000 unlinks made nbshelf's delete to
-        the trash take 234 ms instead of 10), a cost of the order the systems run in."""
-        await asyncio.to_thread(os.sync)
+        the trash take 234 ms instead of 10), a cost of the order the systems run in.
+
+        Then one fsync of a scratch file: ``os.sync`` commits the filesystem's journal,
+        but the next commit still writes back what that commit held (seeding 100,000
+        links dirtied thousands of metadata blocks), and the next fsync, in the measured
+        call, waited for it: nbshelf's journal fsync took 34-43 ms right after seeding
+        100,000 and 1-2 ms on the next call (``build/`` diagnosis, 2026-12-02)."""
+
+        def settle() -> None:
+            os.sync()
+            fd = os.open(self.scratch, os.O_WRONLY | os.O_CREAT)
+            try:
+                os.write(fd, b"s")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+        await asyncio.to_thread(settle)
 
     async def seed(self, folder: str, n: int, data: bytes) -> None:
         """Hard links of one template folder per size: 100,000 files in about a second,
@@ -620,6 +638,7 @@ class Row:
     ms: list[float] = field(default_factory=list)
     block_ms: list[float] = field(default_factory=list)
     gc_ms: list[float] = field(default_factory=list)  # the collector's longest pass
+    busy_ms: list[float] = field(default_factory=list)  # the process on the CPU (Ticker)
     requests: dict[str, int] | None = None  # the first call's, at the proxy
     store_requests: dict[str, int] | None = None  # the first call's, nbshelf's counter
     median_ms: float | None = None
@@ -627,12 +646,15 @@ class Row:
     first_block_ms: float | None = None
     #: the collector's longest pass in the call that blocked longest
     max_block_gc_ms: float | None = None
+    max_busy_ms: float | None = None
 
     def finish(self) -> dict[str, Any]:
         if self.ms:
             self.median_ms = round(statistics.median(self.ms), 2)
             self.max_block_ms = round(max(self.block_ms), 2)
             self.first_block_ms = round(self.block_ms[0], 2)
+            if self.busy_ms:
+                self.max_busy_ms = round(max(self.busy_ms), 2)
             worst = self.block_ms.index(max(self.block_ms))
             if worst < len(self.gc_ms):
                 self.max_block_gc_ms = self.gc_ms[worst]
@@ -671,6 +693,7 @@ class Runner:
         row.ms.append(round(sample.ms, 2))
         row.block_ms.append(round(sample.block_ms, 2))
         row.gc_ms.append(round(sample.gc_ms, 2))
+        row.busy_ms.append(round(sample.busy_ms, 2))
         if row.requests is None and sample.proxy is not None:
             row.requests = sample.proxy
         if row.store_requests is None and sample.store is not None:
@@ -678,8 +701,12 @@ class Runner:
         return sample.result
 
     def _op_reps(self, n: int, system: System) -> int:
-        """Folder operations on an object store are N copies: once each."""
-        if isinstance(self.env, (LocalEnv, MemoryEnv)):
+        """Folder operations on an object store are N copies: once each. On the local
+        disk a rename is one ``os.rename`` at every size, so 3 at every size (one sample
+        of a call this short is the disk's noise: one fsync)."""
+        if isinstance(self.env, LocalEnv):
+            return max(3, self.s.reps(n, system.kind))
+        if isinstance(self.env, MemoryEnv):
             return self.s.reps(n, system.kind)
         return 1
 
@@ -869,13 +896,15 @@ class Runner:
                 self._emit(row)
 
 
-async def idle_block(seconds: float) -> float:
+async def idle_block(seconds: float) -> tuple[float, float]:
     """The ticker's longest gap while nothing runs on the loop: what the machine's load
-    alone (this process not scheduled) adds to every block measured here."""
+    alone (this process not scheduled) adds to every block measured here; and the
+    longest counting only this process's CPU time (near the tick: nothing of ours ran)."""
     ticker = Ticker()
     await ticker.start()
     await asyncio.sleep(seconds)
-    return round(await ticker.stop() * 1000, 2)
+    gap = await ticker.stop()
+    return round(gap * 1000, 2), round(ticker.max_busy * 1000, 2)
 
 
 def _failure(e: BaseException) -> tuple[str, str]:
@@ -904,7 +933,7 @@ async def run_env(
     # too: nbshelf.server.warmup.tune_interpreter).
     tune_interpreter()
     out["gc_frozen"] = gc.get_freeze_count()
-    out["idle_block_ms"] = [await idle_block(settings.idle_s)]
+    idle = [await idle_block(settings.idle_s)]
     try:
         # folder operations first, in a small bucket; then each listing size seeded,
         # listed and removed in turn
@@ -925,7 +954,9 @@ async def run_env(
     except Exception as e:  # a bug in the harness or a server gone: keep what was measured
         out["error"] = short(e)
         log(f"  scale {env.name}: stopped: {out['error']}")
-    out["idle_block_ms"].append(await idle_block(settings.idle_s))
+    idle.append(await idle_block(settings.idle_s))
+    out["idle_block_ms"] = [gap for gap, _ in idle]
+    out["idle_busy_ms"] = [busy for _, busy in idle]
     out["rows"] = r.rows
     out["seed_s"] = r.seed_s
     out["seed_note"] = env.seed_note

@@ -114,6 +114,8 @@ def test_report_renders(results: dict[str, Any], tmp_path: Path) -> None:
     ):
         assert heading in text
     assert "`nproc`: " in text and "`uptime`: " in text
+    # the 5 ms check is read twice: the gap, and the process's own CPU time in it
+    assert "counting only the process's own CPU time in each gap" in text
 
 
 #: what each server's scale cases run: case -> the systems that must have a row
@@ -151,8 +153,14 @@ def test_scale_cases_ran_and_were_checked(results: dict[str, Any], env: str) -> 
             for sid, r in got.items():
                 # every result was checked: all entries listed, all moved, nothing left
                 assert r["status"] == "ok", (case, n, sid, r["problem"])
-                assert len(r["ms"]) == len(r["block_ms"]) >= 1
+                assert len(r["ms"]) == len(r["block_ms"]) == len(r["busy_ms"]) >= 1
                 assert r["first_block_ms"] == r["block_ms"][0]
+                # a gap counted only as far as the process was on the CPU is never
+                # longer than the gap
+                assert all(0 <= b <= g for b, g in zip(r["busy_ms"], r["block_ms"], strict=True))
+                if env == "local":  # a short call: 3 samples, not one (disk noise)
+                    assert len(r["ms"]) >= (3 if case == "rename" else 2), (case, n, sid)
+    assert len(data["idle_busy_ms"]) == len(data["idle_block_ms"]) == 2
     # nbshelf's store counter saw the calls (the floors and jupyter_server have none)
     row = next(r for r in data["rows"] if r["case"] == "list" and r["system"] == "nbshelf")
     assert row["store_requests"] and row["store_requests"].get("LIST", 0) >= 1
