@@ -98,6 +98,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             "block_ms": round(s.block_ms, 2),
             "gc_ms": round(s.gc_ms, 2),
             "busy_ms": round(s.busy_ms, 2),
+            "gc_cpu_ms": round(s.gc_cpu_ms, 2),
             "store_requests": s.store,
             "entries": got,
         }

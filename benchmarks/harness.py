@@ -564,9 +564,12 @@ def _summarize(
     out["max_block_latency_gc_ms"] = (
         round(max(lat, key=lambda x: x.block_ms).gc_ms, 2) if lat else None
     )
-    # the longest gap counting only this process's time on the CPU (measure.Ticker)
-    out["max_busy_ms"] = round(max(x.busy_ms for x in plain), 2) if plain else None
-    out["max_busy_latency_ms"] = round(max(x.busy_ms for x in lat), 2) if lat else None
+    # the longest gap less the loop thread's run-queue wait (measure.Ticker), and the
+    # collector's longest pass in CPU time in that call
+    for key, xs in (("", plain), ("_latency", lat)):
+        busiest = max(xs, key=lambda x: x.busy_ms) if xs else None
+        out[f"max_busy{key}_ms"] = round(busiest.busy_ms, 2) if busiest else None
+        out[f"max_busy{key}_gc_cpu_ms"] = round(busiest.gc_cpu_ms, 2) if busiest else None
     growth = [x.rss_growth for x in both if x.rss_growth is not None]
     out["rss_growth_mb"] = round(max(growth) / 1e6, 1) if growth else None
     return out

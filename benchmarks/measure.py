@@ -27,18 +27,44 @@ async def call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return result
 
 
+class RunQueueWait:
+    """The calling thread's total time ready to run but not given a CPU, from the
+    kernel's schedstat (0 where the kernel does not keep it)."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open(
+                f"/proc/self/task/{threading.get_native_id()}/schedstat", os.O_RDONLY
+            )
+        except OSError:
+            self._fd = None
+
+    def seconds(self) -> float:
+        if self._fd is None:
+            return 0.0
+        return int(os.pread(self._fd, 128, 0).split()[1]) / 1e9
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
 class Ticker:
     """A coroutine that wakes every ``TICK`` s; the longest gap between two wake-ups is
     the longest time anything blocked the event loop while it ran.
 
-    On a loaded machine a gap is also the time this process was not scheduled at all
-    (the idle ticker alone shows gaps of 5-10 ms on two busy cores). ``max_busy`` tells
-    the two apart: for each gap, the process's CPU time in it (all its threads), capped
-    at the gap. A gap the code made is CPU time: the loop thread running a call's code,
-    or waiting for the interpreter lock behind another of this process's threads, or a
-    pass of the garbage collector. A gap the machine made is time off the CPU. CPU a
-    thread spends outside the interpreter lock on the other core (a store's Rust
-    client, the counting proxy) counts too: ``max_busy`` never understates a block."""
+    On a loaded machine a gap is also time the loop's thread was ready to run and got
+    no CPU (the idle ticker alone shows gaps of 5-10 ms on two busy cores), or time
+    another of this process's threads held the interpreter lock while the machine had
+    no CPU for it. ``max_busy`` bounds the part of a gap the process made from above
+    twice, and keeps the smaller bound: the gap less the time the loop's thread waited
+    in the kernel's run queue (``/proc/self/task/<tid>/schedstat``), and the CPU time
+    the whole process (every thread) used in the gap. A block the code made, whether
+    the loop's thread ran a call's code, waited for the lock behind another thread
+    that was running, or ran a pass of the garbage collector, is within both. Without
+    schedstat the first bound is the gap itself.
+    """
 
     def __init__(self) -> None:
         self.max_gap = 0.0
@@ -47,14 +73,19 @@ class Ticker:
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
-        last, last_cpu = time.perf_counter(), time.process_time()
-        while not self._stop:
-            await asyncio.sleep(TICK)
-            now, cpu = time.perf_counter(), time.process_time()
-            gap = now - last
-            self.max_gap = max(self.max_gap, gap)
-            self.max_busy = max(self.max_busy, min(gap, cpu - last_cpu))
-            last, last_cpu = now, cpu
+        waited = RunQueueWait()
+        try:
+            last, last_wait, last_cpu = time.perf_counter(), waited.seconds(), time.process_time()
+            while not self._stop:
+                await asyncio.sleep(TICK)
+                now, wait, cpu = time.perf_counter(), waited.seconds(), time.process_time()
+                gap = now - last
+                self.max_gap = max(self.max_gap, gap)
+                busy = min(gap - (wait - last_wait), cpu - last_cpu)
+                self.max_busy = max(self.max_busy, min(gap, max(0.0, busy)))
+                last, last_wait, last_cpu = now, wait, cpu
+        finally:
+            waited.close()
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -71,17 +102,24 @@ class GcWatch:
     """The longest pass of Python's cyclic garbage collector while installed. A pass
     holds the interpreter, so every thread and the event loop wait for its whole length
     whichever thread started it: it tells a block the call's own code made from one the
-    collector made (its cost grows with every object the process keeps alive)."""
+    collector made (its cost grows with every object the process keeps alive).
+
+    ``longest`` is wall time, which on a loaded machine includes time the collecting
+    thread was off the CPU; ``longest_cpu`` is the CPU time the pass itself took (the
+    collecting thread's own clock: a pass runs on one thread from start to end)."""
 
     def __init__(self) -> None:
         self.longest = 0.0
+        self.longest_cpu = 0.0
         self._start = 0.0
+        self._start_cpu = 0.0
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._start = time.perf_counter()
+            self._start, self._start_cpu = time.perf_counter(), time.thread_time()
         else:
             self.longest = max(self.longest, time.perf_counter() - self._start)
+            self.longest_cpu = max(self.longest_cpu, time.thread_time() - self._start_cpu)
 
     def __enter__(self) -> GcWatch:
         gc.callbacks.append(self._callback)
@@ -142,7 +180,9 @@ class Sample:
     #: the garbage collector's longest pass during the call (part of ``block_ms`` if
     #: the collector ran then)
     gc_ms: float = 0.0
-    #: the longest gap counting only the process's CPU time in it (:class:`Ticker`)
+    #: the collector's longest pass in CPU time (the wall figure less time off the CPU)
+    gc_cpu_ms: float = 0.0
+    #: the longest gap counting only the process's own time on the CPU (:class:`Ticker`)
     busy_ms: float = 0.0
     result: Any = field(default=None, repr=False)
 
@@ -178,6 +218,7 @@ async def measure(
         ms=elapsed * 1000,
         block_ms=gap * 1000,
         gc_ms=collector.longest * 1000,
+        gc_cpu_ms=collector.longest_cpu * 1000,
         busy_ms=ticker.max_busy * 1000,
         proxy=classify(proxy.snapshot()) if proxy is not None else None,
         store=store.requests.snapshot() if store is not None else None,

@@ -87,14 +87,16 @@ not a pin, nor s3fs/aiobotocore (0.13.0 asks only `s3fs>=2021.11.0`,
   too: a pass holds every thread, and its length grows with every object the
   process keeps alive (the harness's own results included), not with the
   call's own work; issue 16's table says which blocks such a pass explains.
-  On a loaded machine a gap is also time this process was not scheduled at
-  all, so the ticker reads the process's CPU time (all its threads) at every
-  tick too: the gap counted only as far as the process was on the CPU in it
-  is the block the code made (its own work on the loop, the interpreter lock
-  held by another of its threads, a collector's pass); the rest is the
-  machine's. CPU another thread spends on the other core outside the lock
-  counts as well, so that figure never understates a block. Issue 16's table
-  gives both.
+  On a loaded machine a gap is also time the loop's thread was ready to run
+  and got no CPU, or time another thread of the process held the interpreter
+  lock while the machine gave it no CPU. So the ticker also reads, at every
+  tick, the loop thread's run-queue wait (the kernel's schedstat) and the
+  process's CPU time (every thread), and counts a gap at most as the gap less
+  that wait and at most as that CPU time: the block the process made (a
+  call's code on the loop, the lock held by another of its threads while it
+  ran, a collector's pass) is within both bounds. The collector's passes are
+  timed in CPU time too.
+  Issue 16's table gives the 5 ms check both ways.
 - **Memory** (the {big_mb} MB notebook): peak RSS growth during the call
   (sampled every 2 ms), and the peak growth of the Python heap (tracemalloc,
   one extra untimed call; it does not see memory allocated outside Python, e.g.

@@ -639,6 +639,7 @@ class Row:
     block_ms: list[float] = field(default_factory=list)
     gc_ms: list[float] = field(default_factory=list)  # the collector's longest pass
     busy_ms: list[float] = field(default_factory=list)  # the process on the CPU (Ticker)
+    gc_cpu_ms: list[float] = field(default_factory=list)  # the collector's pass, CPU time
     requests: dict[str, int] | None = None  # the first call's, at the proxy
     store_requests: dict[str, int] | None = None  # the first call's, nbshelf's counter
     median_ms: float | None = None
@@ -647,6 +648,8 @@ class Row:
     #: the collector's longest pass in the call that blocked longest
     max_block_gc_ms: float | None = None
     max_busy_ms: float | None = None
+    #: the collector's longest pass (CPU time) in the call with the longest busy block
+    max_busy_gc_cpu_ms: float | None = None
 
     def finish(self) -> dict[str, Any]:
         if self.ms:
@@ -655,6 +658,8 @@ class Row:
             self.first_block_ms = round(self.block_ms[0], 2)
             if self.busy_ms:
                 self.max_busy_ms = round(max(self.busy_ms), 2)
+                busiest = self.busy_ms.index(max(self.busy_ms))
+                self.max_busy_gc_cpu_ms = self.gc_cpu_ms[busiest]
             worst = self.block_ms.index(max(self.block_ms))
             if worst < len(self.gc_ms):
                 self.max_block_gc_ms = self.gc_ms[worst]
@@ -694,6 +699,7 @@ class Runner:
         row.block_ms.append(round(sample.block_ms, 2))
         row.gc_ms.append(round(sample.gc_ms, 2))
         row.busy_ms.append(round(sample.busy_ms, 2))
+        row.gc_cpu_ms.append(round(sample.gc_cpu_ms, 2))
         if row.requests is None and sample.proxy is not None:
             row.requests = sample.proxy
         if row.store_requests is None and sample.store is not None:

@@ -115,7 +115,7 @@ def test_report_renders(results: dict[str, Any], tmp_path: Path) -> None:
         assert heading in text
     assert "`nproc`: " in text and "`uptime`: " in text
     # the 5 ms check is read twice: the gap, and the process's own CPU time in it
-    assert "counting only the process's own CPU time in each gap" in text
+    assert "counting only the process's own time on the CPU in each gap" in text
 
 
 #: what each server's scale cases run: case -> the systems that must have a row
