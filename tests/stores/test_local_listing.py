@@ -250,3 +250,23 @@ async def test_a_save_caught_by_another_servers_rename_fails_loudly(tmp_path: Pa
     assert not (tmp_path / "proj" / "x.txt").exists()
     assert not (tmp_path / "moved" / "x.txt").exists()
     assert [o.key for o in (await a.list_all("moved/")).objects] == ["moved/", "moved/keep.txt"]
+
+
+def test_release_in_slices_frees_all_it_alone_holds() -> None:
+    """A large listing's rows are let go of a slice at a time (never one C call that
+    frees 100,000 tuples with the GIL held): the list ends empty and each item is freed,
+    one kept elsewhere stays."""
+    import weakref
+
+    from nbshelf.stores import release_in_slices
+
+    class Item:
+        pass
+
+    items = [Item() for _ in range(10_001)]
+    kept = items[5_000]
+    refs = [weakref.ref(i) for i in items]
+    release_in_slices(items)
+    assert items == []
+    assert [r() for r in refs].count(None) == 10_000
+    assert refs[5_000]() is kept

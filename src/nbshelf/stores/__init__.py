@@ -31,6 +31,7 @@ from .base import (
     PutBody,
     RequestCounter,
     gather_bounded,
+    release_in_slices,
     urgent,
 )
 from .capabilities import (
@@ -128,5 +129,6 @@ __all__ = [
     "backend_class",
     "gather_bounded",
     "open_store",
+    "release_in_slices",
     "urgent",
 ]

@@ -203,6 +203,19 @@ class RequestCounter:
         return f"RequestCounter({self.snapshot()})"
 
 
+#: Items freed in one C call at most by :func:`release_in_slices` (about 0.4 ms)
+RELEASE_SLICE = 4096
+
+
+def release_in_slices(items: list[Any]) -> None:
+    """Empty ``items``, freeing what only it holds :data:`RELEASE_SLICE` at a time.
+    Letting go of a list of 100,000 tuples frees them all in one C call, which holds
+    the GIL (and so the event loop, whichever thread it runs on) for 10-15 ms on an
+    idle core; between slices the thread gives the GIL back."""
+    while items:
+        del items[-RELEASE_SLICE:]
+
+
 def normalize_prefix(prefix: str) -> str:
     """``"/users/alice"`` -> ``"users/alice/"``; ``""`` stays ``""``."""
     prefix = prefix.strip("/")
