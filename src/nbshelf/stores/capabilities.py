@@ -145,7 +145,8 @@ FolderRow = tuple[str, int, datetime, bool]
 @dataclass(frozen=True)
 class FolderRows:
     """A folder's entries in listing order (by key), whether the folder exists, and its
-    own time where the store keeps one."""
+    own time where the store keeps one. ``rows`` is a new list the caller owns: the
+    contents listing empties it as it goes (freed a slice at a time)."""
 
     rows: list[FolderRow]
     exists: bool
