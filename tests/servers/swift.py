@@ -169,7 +169,7 @@ def filter_factory(global_conf, **local_conf):
 # here (every PUT a file, an fsync and a container update); a listing only reads the
 # container database, so a listing benchmark can seed it directly.
 _ROWS_PY = r"""
-import json, os, sys
+import os, sys
 import swift.common.utils as utils
 etc, devices, account, container, op, prefix, n, size, etag = sys.argv[1:10]
 utils.SWIFT_CONF_FILE = os.path.join(etc, 'swift.conf')
