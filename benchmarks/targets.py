@@ -149,7 +149,7 @@ class Server:
     name: str  # "moto" | "swift"
     label: str
     endpoint: str  # direct (seeding, checks)
-    proxy: Any  # CountingProxy
+    proxy: Any  # ProxyProcess: the proxy in a process of its own
     access_key: str
     secret_key: str
     version: str = ""
@@ -174,11 +174,11 @@ class Server:
 def start_moto() -> Server:
     from importlib.metadata import version
 
-    from tests.servers.counting_proxy import CountingProxy
     from tests.servers.moto_server import start_moto as _start
+    from tests.servers.proxy_process import ProxyProcess
 
     moto = _start(module="benchmarks.moto_seeding")
-    proxy = CountingProxy(moto.endpoint).start()
+    proxy = ProxyProcess(moto.endpoint).start()
 
     def bulk_seed(bucket: str, prefix: str, n: int, body: bytes, delete: bool) -> None:
         query = urlencode({"bucket": bucket, "prefix": prefix, "n": n, "delete": int(delete)})
@@ -212,11 +212,11 @@ def start_moto() -> Server:
 def start_swift() -> Server:
     import subprocess
 
-    from tests.servers.counting_proxy import CountingProxy
+    from tests.servers.proxy_process import ProxyProcess
     from tests.servers.swift import SwiftServer, swift_python
 
     swift = SwiftServer().start()
-    proxy = CountingProxy(swift.endpoint).start()
+    proxy = ProxyProcess(swift.endpoint).start()
     ver = subprocess.run(
         [str(swift_python()), "-c", "import swift; print(swift.__version__)"],
         capture_output=True,

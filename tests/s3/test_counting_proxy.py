@@ -1,5 +1,6 @@
 """The counting proxy itself: counts by method and path, forwards bodies whole,
-passes ``Expect: 100-continue`` clients through, adds latency without changing counts."""
+passes ``Expect: 100-continue`` clients through, adds latency without changing counts;
+in a thread of the test's process and in a process of its own (the benchmark's)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,27 @@ from typing import Any
 
 import pytest
 
-from tests.servers.counting_proxy import CountingProxy
+from tests.servers.counting_proxy import CountingProxy, RecordCounts
+from tests.servers.proxy_process import ProxyProcess
 from tests.servers.s3 import S3Target
 
 pytestmark = pytest.mark.s3
 
 
+def _proxy(kind: str, upstream: str, latency: float) -> Any:
+    proxy: Any = CountingProxy(upstream) if kind == "thread" else ProxyProcess(upstream)
+    proxy.start()
+    proxy.latency = latency  # the process: set over its control path
+    return proxy
+
+
+@pytest.mark.parametrize("kind", ["thread", "process"])
 @pytest.mark.parametrize("latency", [0.0, 0.01])
-def test_proxy_counts_and_forwards(s3_server: S3Target, bucket: str, latency: float) -> None:
-    with CountingProxy(s3_server.endpoint, latency=latency) as proxy:
+def test_proxy_counts_and_forwards(
+    s3_server: S3Target, bucket: str, latency: float, kind: str
+) -> None:
+    proxy: RecordCounts
+    with _proxy(kind, s3_server.endpoint, latency) as proxy:
         client: Any = S3Target(
             s3_server.name, proxy.url, s3_server.access_key, s3_server.secret_key
         ).boto()
@@ -30,8 +43,25 @@ def test_proxy_counts_and_forwards(s3_server: S3Target, bucket: str, latency: fl
         assert dict(proxy.counts) == {"PUT": 1, "GET": 2, "HEAD": 1}
         assert proxy.count("GET", f"/{bucket}/p/") == 1
         assert [r.status for r in proxy.snapshot()] == [200, 200, 200, 200]
+        assert proxy.snapshot()[0].headers["expect"] == "100-continue"
         proxy.reset()
         assert proxy.total == 0
+
+
+def test_the_proxy_process_refuses_an_unknown_control_and_stops_by_its_pid() -> None:
+    import http.client
+
+    from tests.servers.counting_proxy import CONTROL
+
+    with ProxyProcess("http://127.0.0.1:9") as proxy:  # never forwarded to
+        pid = proxy.proc.pid if proxy.proc else 0
+        conn = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=10)
+        conn.request("POST", CONTROL + "nonsense")
+        resp = conn.getresponse()
+        assert (resp.status, b"no such control" in resp.read()) == (400, True)
+        conn.close()
+        assert proxy.total == 0
+    assert pid and not os.path.exists(f"/proc/{pid}")  # stopped and waited for
 
 
 def test_an_upstream_connection_closed_while_idle_is_replaced() -> None:

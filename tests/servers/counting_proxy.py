@@ -12,19 +12,25 @@ bodies are streamed, never held whole.
         assert proxy.count("PUT") == 1
 
 It runs its own event loop in a daemon thread, so sync and async tests can
-both use it.
+both use it; ``python -m tests.servers.counting_proxy UPSTREAM`` runs it as a process
+of its own (:mod:`tests.servers.proxy_process`), steered through the paths under
+:data:`CONTROL`, which are answered by the proxy and never counted or forwarded.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import collections
 import contextlib
+import json
 import threading
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 _CHUNK = 1 << 16
+#: Paths the proxy answers itself: ``latency?s=0.01``, ``reset``, ``records``.
+CONTROL = "/_counting_proxy/"
 
 
 @dataclass(frozen=True)
@@ -38,7 +44,30 @@ class Record:
     status: int = 0
 
 
-class CountingProxy:
+class RecordCounts:
+    """Counts over :meth:`snapshot` (a proxy in this process or in its own)."""
+
+    def snapshot(self) -> list[Record]:
+        raise NotImplementedError
+
+    @property
+    def counts(self) -> collections.Counter[str]:
+        """Requests by method."""
+        return collections.Counter(r.method for r in self.snapshot())
+
+    def count(self, method: str | None = None, path_prefix: str = "") -> int:
+        return sum(
+            1
+            for r in self.snapshot()
+            if (method is None or r.method == method) and r.path.startswith(path_prefix)
+        )
+
+    @property
+    def total(self) -> int:
+        return len(self.snapshot())
+
+
+class CountingProxy(RecordCounts):
     """Reverse proxy to ``upstream`` (``http://host:port``) counting each request."""
 
     def __init__(self, upstream: str, *, latency: float = 0.0, host: str = "127.0.0.1") -> None:
@@ -117,21 +146,19 @@ class CountingProxy:
         with self._lock:
             return list(self.records)
 
-    @property
-    def counts(self) -> collections.Counter[str]:
-        """Requests by method."""
-        return collections.Counter(r.method for r in self.snapshot())
-
-    def count(self, method: str | None = None, path_prefix: str = "") -> int:
-        return sum(
-            1
-            for r in self.snapshot()
-            if (method is None or r.method == method) and r.path.startswith(path_prefix)
-        )
-
-    @property
-    def total(self) -> int:
-        return len(self.snapshot())
+    def _control(self, target: str) -> bytes:
+        """The answer (JSON) to a request under :data:`CONTROL`."""
+        split = urlsplit(target)
+        what = split.path[len(CONTROL) :]
+        if what == "latency":
+            self.latency = float(dict(parse_qsl(split.query)).get("s", "0"))
+        elif what == "reset":
+            self.reset()
+        elif what == "records":
+            return json.dumps([r.__dict__ for r in self.snapshot()]).encode()
+        else:
+            raise ValueError(f"no such control: {what!r}")
+        return b"{}"
 
     # ------------------------------------------------------------ proxying
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -144,6 +171,19 @@ class CountingProxy:
                     return
                 request_line, headers = head
                 method, target, _ = request_line.split(" ", 2)
+                if target.startswith(CONTROL):
+                    try:
+                        body, status_line = self._control(target), "200 OK"
+                    except ValueError as e:
+                        body, status_line = json.dumps({"error": str(e)}).encode(), "400 Bad"
+                    writer.write(
+                        f"HTTP/1.1 {status_line}\r\n".encode()
+                        + b"content-type: application/json\r\n"
+                        + f"content-length: {len(body)}\r\n\r\n".encode()
+                        + body
+                    )
+                    await writer.drain()
+                    continue
                 if self.latency:
                     await asyncio.sleep(self.latency)
                 if up_writer is None or up_writer.is_closing() or _dropped(up_reader):
@@ -267,3 +307,18 @@ async def _copy_exact(src: asyncio.StreamReader, dst: asyncio.StreamWriter, n: i
         dst.write(block)
         n -= len(block)
         await dst.drain()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a proxy until killed; its port is the first line printed."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("upstream")
+    p.add_argument("--host", default="127.0.0.1")
+    args = p.parse_args(argv)
+    proxy = CountingProxy(args.upstream, host=args.host).start()
+    print(proxy.port, flush=True)
+    threading.Event().wait()  # until the parent stops it (by its PID)
+
+
+if __name__ == "__main__":
+    main()
